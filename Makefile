@@ -1,0 +1,79 @@
+# infuse - a terminal workbench for teaching a small language model a domain.
+#
+#   make            build ./infuse
+#   make run        install missing system packages, build, run the example
+#   make test       install missing system packages, build, run all tests
+#   make debug      build ./infuse-debug with address and UB sanitizers
+#   make test-asan  run all tests built with the sanitizers
+#   make clean      remove build products
+#
+# src/ is the engine and app core (libinfuse.a, never includes curses);
+# ui/ holds the program's entry and its panes; tests/test_*.c are each a
+# test program linked against libinfuse.a.
+
+CC      ?= cc
+ARCH    ?= -march=native
+OPT     ?= -O2
+PKGS    := ncursesw yaml-0.1 libcjson openblas
+WARN    := -Wall -Wextra -Werror -Wno-unused-parameter -Wshadow -Wvla -Wno-format-truncation
+CFLAGS  := $(XCFLAGS) -std=c11 -D_GNU_SOURCE -g $(OPT) $(ARCH) $(WARN) -Isrc -pthread \
+           $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS  := $(XCFLAGS) $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lm -pthread
+
+SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+
+B       ?= build
+SRC     := $(wildcard src/*.c)
+UI      := $(wildcard ui/*.c)
+TESTS   := $(wildcard tests/test_*.c)
+LIB     := $(B)/libinfuse.a
+LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
+UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
+TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%)
+
+.PHONY: all run test debug test-asan clean deps bench fixtures
+all: infuse
+
+deps:
+	@scripts/deps.sh
+
+infuse: $(B)/infuse
+	cp $< $@
+
+$(B)/infuse: $(UIOBJ) $(LIB)
+	$(CC) $(CFLAGS) -o $@ $(UIOBJ) $(LIB) $(LDLIBS)
+
+$(LIB): $(LIBOBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(B)/src/%.o: src/%.c $(wildcard src/*.h) | $(B)/src
+	$(CC) $(CFLAGS) -c -o $@ $<
+$(B)/ui/%.o: ui/%.c $(wildcard src/*.h ui/*.h) | $(B)/ui
+	$(CC) $(CFLAGS) -Iui -c -o $@ $<
+$(B)/tests/%: tests/%.c tests/test.h $(LIB) | $(B)/tests
+	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
+
+$(B)/src $(B)/ui $(B)/tests:
+	mkdir -p $@
+
+# Until the workbench exists, `make run` generates with the small model the
+# tests build (tests/fixtures/models/tiny-gqa, random weights: expect noise).
+run: deps
+	$(MAKE) all
+	./infuse generate -m tests/fixtures/models/tiny-gqa -p "Once upon a time" -n 48 --temp 0.8 --seed 1
+
+test: deps
+	$(MAKE) all $(TESTBIN)
+	tests/run.sh $(B)/tests
+
+debug:
+	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse
+	cp build/asan/infuse infuse-debug
+
+test-asan:
+	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse \
+	    $(TESTS:tests/%.c=build/asan/tests/%)
+	INFUSE_BIN=build/asan/infuse ASAN_OPTIONS=detect_leaks=1 tests/run.sh build/asan/tests
+
+clean:
+	rm -rf build infuse infuse-debug
