@@ -1,3 +1,43 @@
-/* main.c - placeholder entry until the command table lands. */
+/* main.c - the infuse program: picks the BLAS kernels, then runs a command.
+ *
+ * Until the workbench exists every use is a headless command; each lives
+ * in ui/cmd_*.c and returns the process's exit status. */
+#include "blas_env.h"
+#include "cli.h"
+
 #include <stdio.h>
-int main(void) { puts("infuse"); return 0; }
+#include <string.h>
+
+static const struct {
+    const char *name;
+    CliFn fn;
+    const char *help;
+} commands[] = {
+    {"info", cmd_info, "info MODEL [--json]           config, parameters, dtypes, memory"},
+    {"bench-engine", cmd_bench_engine, "bench-engine -m MODEL [--threads N] [--json]   prefill/decode speed"},
+    {"init-model", cmd_init_model, "init-model --shape NAME -o DIR [--dtype f32|bf16|f16] [--seed N]"},
+};
+
+static void usage(FILE *f)
+{
+    fprintf(f, "usage: infuse COMMAND [options]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        fprintf(f, "  infuse %s\n", commands[i].help);
+    fprintf(f, "\nEnvironment: INFUSE_BLAS_CORETYPE=NAME|keep chooses OpenBLAS kernels (default: best for this CPU).\n");
+}
+
+int main(int argc, char **argv)
+{
+    blas_env_ensure(argv);
+    blas_env_single_thread();
+    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "infuse: unknown command \"%s\"\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

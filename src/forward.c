@@ -1,0 +1,90 @@
+/* forward.c - one chunk of tokens through the transformer (see forward.h). */
+#include "forward.h"
+#include "attention.h"
+#include "ops.h"
+
+#include <string.h>
+
+static void add_bias(float *x, const float *b, int T, int n, int ld)
+{
+    for (int t = 0; t < T; t++)
+        add_inplace(x + (long)t * ld, b, n);
+}
+
+static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits, int all)
+{
+    const Model *m = s->m;
+    const ModelConfig *c = &m->cfg;
+    const int H = c->hidden, I = c->intermediate, hd = c->head_dim;
+    const int Q = c->n_heads * hd, KV = c->n_kv_heads * hd;
+    const int pos0 = s->n_past;
+    Matmul *mm = &s->mm;
+
+    for (int t = 0; t < T; t++)
+        mat_row_f32(&m->embed, tok[t], s->x + (long)t * H);
+
+    for (int l = 0; l < c->n_layers; l++) {
+        const LayerWeights *w = &m->layers[l];
+        float *kc = s->kc + (long)l * s->ctx * KV, *vc = s->vc + (long)l * s->ctx * KV;
+        float *knew = kc + (long)pos0 * KV, *vnew = vc + (long)pos0 * KV;
+
+        rmsnorm_forward(s->xn, s->x, w->attn_norm, T, H, c->norm_eps);
+        matmul(mm, s->q, Q, s->xn, T, &w->q);
+        matmul(mm, knew, KV, s->xn, T, &w->k);
+        matmul(mm, vnew, KV, s->xn, T, &w->v);
+        if (w->bq) {
+            add_bias(s->q, w->bq, T, Q, Q);
+            add_bias(knew, w->bk, T, KV, KV);
+            add_bias(vnew, w->bv, T, KV, KV);
+        }
+        rope_forward(s->q, T, c->n_heads, hd, pos0, s->rope_cos, s->rope_sin);
+        rope_forward(knew, T, c->n_kv_heads, hd, pos0, s->rope_cos, s->rope_sin);
+
+        AttnArgs a = {s->att, s->q, kc, vc, T, pos0, c->n_heads, c->n_kv_heads, hd, s->scores, s->ctx};
+        attention_forward(s->pool, &a);
+        matmul(mm, s->xn, H, s->att, T, &w->o);
+        add_inplace(s->x, s->xn, (long)T * H);
+
+        rmsnorm_forward(s->xn, s->x, w->mlp_norm, T, H, c->norm_eps);
+        matmul(mm, s->hg, I, s->xn, T, &w->gate);
+        matmul(mm, s->hu, I, s->xn, T, &w->up);
+        swiglu_forward(s->hg, s->hu, (long)T * I);
+        matmul(mm, s->xn, H, s->hg, T, &w->down);
+        add_inplace(s->x, s->xn, (long)T * H);
+    }
+    s->n_past += T;
+    if (!logits)
+        return;
+    if (all) {
+        rmsnorm_forward(s->xn, s->x, m->final_norm, T, H, c->norm_eps);
+        matmul(mm, logits, c->vocab, s->xn, T, &m->lm_head);
+    } else {
+        const float *last = s->x + (long)(T - 1) * H;
+        rmsnorm_forward(s->xn, last, m->final_norm, 1, H, c->norm_eps);
+        matmul(mm, logits, c->vocab, s->xn, 1, &m->lm_head);
+    }
+}
+
+int model_forward(RunState *s, const int32_t *tokens, int T, float *logits, int all, Err *e)
+{
+    const ModelConfig *c = &s->m->cfg;
+    if (T <= 0)
+        return err_set(e, "forward: no tokens");
+    if (s->n_past + T > s->ctx)
+        return err_set(e, "forward: %d positions exceed the context of %d", s->n_past + T, s->ctx);
+    for (int t = 0; t < T; t++)
+        if (tokens[t] < 0 || tokens[t] >= c->vocab)
+            return err_set(e, "forward: token id %d is outside the vocabulary (0..%d)", tokens[t], c->vocab - 1);
+    for (int done = 0; done < T;) {
+        int n = T - done < s->t_max ? T - done : s->t_max;
+        int last = done + n == T;
+        float *out = NULL;
+        if (all)
+            out = logits + (long)done * c->vocab;
+        else if (last)
+            out = logits;
+        forward_chunk(s, tokens + done, n, out, all);
+        done += n;
+    }
+    return 0;
+}
