@@ -4,8 +4,10 @@
  * Candidates are ranked by a total order, larger logit first and the lower id
  * on equal logits, so every cut (top-k, top-p, greedy) is deterministic.  The
  * k best are found with a size-k min-heap in s->idx (worst candidate at the
- * root) and then heap-sorted in place to best-first: O(vocab log k), with
- * nothing allocated. */
+ * root) and then heap-sorted in place to best-first: O(vocab log k).  Top-p
+ * without top-k buckets the vocabulary by probability instead (top_p_full).
+ * Nothing is allocated per call: idx, prob, seen and mass are sized in
+ * sampler_init. */
 #include "sampler.h"
 
 #include <math.h>
@@ -62,7 +64,8 @@ int sampler_init(Sampler *s, const SamplerParams *p, int vocab, Err *e)
     s->idx = malloc((size_t)vocab * sizeof *s->idx);
     s->prob = malloc((size_t)vocab * sizeof *s->prob);
     s->seen = calloc((size_t)vocab, 1);
-    if (!s->idx || !s->prob || !s->seen) {
+    s->mass = malloc(SAMPLER_BUCKETS * sizeof *s->mass);
+    if (!s->idx || !s->prob || !s->seen || !s->mass) {
         sampler_free(s);
         return err_set(e, "sampler: out of memory for a vocabulary of %d", vocab);
     }
@@ -77,6 +80,7 @@ void sampler_free(Sampler *s)
     free(s->idx);
     free(s->prob);
     free(s->seen);
+    free(s->mass);
     memset(s, 0, sizeof *s);
 }
 
@@ -120,6 +124,8 @@ static void sift_down(const float *l, int32_t *h, size_t n, size_t i)
     }
 }
 
+static void sort_heap(const float *l, int32_t *idx, size_t k);
+
 /* Puts the k best ids of the vocabulary into idx[0..k), best first. */
 static void select_top(const float *l, int32_t *idx, int vocab, size_t k)
 {
@@ -133,12 +139,83 @@ static void select_top(const float *l, int32_t *idx, int vocab, size_t k)
             sift_down(l, idx, k, 0);
         }
     }
-    for (size_t n = k; n > 1; n--) { /* heap sort: the worst goes to the back */
+    sort_heap(l, idx, k);
+}
+
+/* Sorts a heap made by sift_down best-first: the worst goes to the back. */
+static void sort_heap(const float *l, int32_t *idx, size_t k)
+{
+    for (size_t n = k; n > 1; n--) {
         int32_t t = idx[0];
         idx[0] = idx[n - 1];
         idx[n - 1] = t;
         sift_down(l, idx, n - 1, 0);
     }
+}
+
+/* Sorts idx[0..n) best-first. */
+static void sort_best_first(const float *l, int32_t *idx, size_t n)
+{
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(l, idx, n, i);
+    sort_heap(l, idx, n);
+}
+
+/* Bucket of a token for top-p over the whole vocabulary: its distance below
+ * the best logit in units of SAMPLER_BUCKETS / SPAN_NATS nats after
+ * temperature; everything further than SPAN_NATS shares the last bucket.
+ * Monotone in the logit, so equal logits share a bucket and every token in a
+ * lower bucket ranks above every token in a higher one. */
+#define SPAN_NATS 32.0
+static size_t bucket_of(float logit, float max, double inv_t)
+{
+    double d = ((double)max - logit) * inv_t * (SAMPLER_BUCKETS / SPAN_NATS);
+    return d < SAMPLER_BUCKETS - 1 ? (size_t)d : SAMPLER_BUCKETS - 1;
+}
+
+/* top-p with top-k off: the nucleus is every token in the buckets above
+ * the one where the cumulative mass crosses top_p, plus the best-ranked
+ * tokens of that bucket; only that bucket is sorted.  O(vocab) plus the
+ * sort of one bucket. */
+static int top_p_full(Sampler *s, float *logits, float max, double inv_t)
+{
+    int vocab = s->vocab;
+    double *mass = s->mass, z = 0;
+    for (size_t b = 0; b < SAMPLER_BUCKETS; b++)
+        mass[b] = 0;
+    for (int32_t i = 0; i < vocab; i++) {
+        float w = (float)exp((logits[i] - max) * inv_t);
+        s->prob[i] = w; /* by id here */
+        z += w;
+        mass[bucket_of(logits[i], max, inv_t)] += w;
+    }
+    double want = (double)s->p.top_p * z, cum = 0;
+    size_t cross = 0;
+    while (cross < SAMPLER_BUCKETS - 1 && cum + mass[cross] < want)
+        cum += mass[cross++];
+    size_t n = 0, m = (size_t)vocab; /* idx[0..n): above the crossing bucket; idx[m..vocab): in it */
+    for (int32_t i = 0; i < vocab; i++) {
+        size_t b = bucket_of(logits[i], max, inv_t);
+        if (b < cross)
+            s->idx[n++] = i;
+        else if (b == cross)
+            s->idx[--m] = i;
+    }
+    sort_best_first(logits, s->idx + m, (size_t)vocab - m);
+    for (size_t j = m; j < (size_t)vocab;) { /* the best of the crossing bucket until top_p */
+        int32_t t = s->idx[j++];
+        s->idx[n++] = t;
+        cum += s->prob[t];
+        if (cum >= want)
+            break;
+    }
+    double r = rng_uniform(s->rng) * cum, c = 0;
+    for (size_t i = 0; i < n; i++) {
+        c += s->prob[s->idx[i]];
+        if (r < c)
+            return s->idx[i];
+    }
+    return s->idx[n - 1];
 }
 
 int sampler_sample(Sampler *s, float *logits, const int32_t *history, size_t n_history)
@@ -179,29 +256,7 @@ int sampler_sample(Sampler *s, float *logits, const int32_t *history, size_t n_h
             mass = cum;
         }
     } else if (s->p.top_p < 1) {
-        /* top-p over the whole vocabulary: select 64, 128, ... best until
-         * their mass reaches top_p of the total. */
-        double z = 0;
-        for (int32_t i = 0; i < vocab; i++)
-            z += exp((logits[i] - max) * inv_t);
-        double want = (double)s->p.top_p * z, cum = 0;
-        size_t m = 64;
-        for (;;) {
-            if (m > (size_t)vocab)
-                m = (size_t)vocab;
-            select_top(logits, s->idx, vocab, m);
-            cum = 0;
-            for (n = 0; n < m;) {
-                cum += s->prob[n] = (float)exp((logits[s->idx[n]] - max) * inv_t);
-                n++;
-                if (cum >= want)
-                    break;
-            }
-            if (cum >= want || m == (size_t)vocab)
-                break;
-            m *= 2;
-        }
-        mass = cum;
+        return top_p_full(s, logits, max, inv_t);
     } else {
         /* Whole vocabulary in id order: no ranking needed. */
         double z = 0;

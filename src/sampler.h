@@ -15,8 +15,8 @@
  *   4. softmax of logit / temperature over the remaining candidates;
  *   5. top-p (1 = off): the smallest prefix of the candidates by descending
  *      probability whose mass is >= top_p, at least one token; with top_k off
- *      the prefix is found by selecting 64, 128, ... best tokens until the
- *      mass is reached, not by sorting the vocabulary;
+ *      the tokens are bucketed by probability in one pass and only the bucket
+ *      where the mass crosses top_p is sorted, not the vocabulary;
  *   6. one draw from the renormalised set with the sampler's xoshiro256**
  *      generator (seeded through splitmix64), so equal seeds and equal inputs
  *      give equal token streams.
@@ -39,6 +39,8 @@ typedef struct SamplerParams {
     uint64_t seed;
 } SamplerParams;
 
+#define SAMPLER_BUCKETS 1024
+
 typedef struct Sampler {
     SamplerParams p;
     int vocab;
@@ -46,6 +48,7 @@ typedef struct Sampler {
     int32_t *idx;     /* (vocab) candidate ids, best first once selected */
     float *prob;      /* (vocab) candidate weights exp((l - max) / T) */
     uint8_t *seen;    /* (vocab) repetition marks, all zero between calls */
+    double *mass;     /* (SAMPLER_BUCKETS) top-p probability mass per bucket */
 } Sampler;
 
 /* Checks the parameters (temperature finite and >= 0, top_k >= 0, top_p in
