@@ -840,7 +840,9 @@ static int after_added(const Tokenizer *t, int normalized, const uint8_t *s, siz
                        TokIds *out, Err *e)
 {
     if (normalized) return run_steps(t, 0, s, n, sc, out, e);
-    if (!t->nfc) return split_added(t, 1, s, n, sc, out, e);
+    size_t ascii = 0;
+    while (t->nfc && ascii < n && s[ascii] < 0x80) ascii++;
+    if (!t->nfc || ascii == n) return split_added(t, 1, s, n, sc, out, e); /* ASCII is its own NFC */
     size_t nn = 0;
     uint8_t *nf = u8_normalize(UNINORM_NFC, s, n, NULL, &nn);
     if (!nf) return err_set(e, "tokenizer: NFC normalization failed: %s", strerror(errno));
