@@ -372,6 +372,10 @@ static int load_added(Tokenizer *t, const cJSON *list, const char *path, Err *e)
         int32_t id = json_id(cJSON_GetObjectItemCaseSensitive(it, "id"));
         if (!content || !*content || id < 0)
             return err_set(e, "%s: added_tokens[%d] needs a non-empty content and an id", path, t->n_added);
+        /* As HF's AddedVocabulary does, content already in the model vocab
+         * keeps its vocab id, whatever the entry says. */
+        int32_t in_vocab = strmap_get(&t->vocab, content, strlen(content));
+        if (in_vocab >= 0) id = in_vocab;
         AddedTok *a = &t->added[t->n_added++];
         a->id = id;
         a->special = json_bool(it, "special", 0);

@@ -215,6 +215,79 @@ static void check_specials(void)
     tokenizer_delete(t);
 }
 
+static void write_file(const char *path, const char *text);
+
+/* Added-token options (lstrip, rstrip, single_word, content already in the
+ * vocab) on GPT-2 with four added tokens.  The expected ids come from HF
+ * tokenizers 0.23.2 on the same modified file. */
+static void check_added_options(const char *tmp)
+{
+    const char *path = SHARED "gpt2/tokenizer.json";
+    if (!file_exists(path)) {
+        TEST_SKIP(path);
+        return;
+    }
+    FILE *f = fopen(path, "rb");
+    fseek(f, 0, SEEK_END);
+    long n = ftell(f);
+    rewind(f);
+    char *text = malloc((size_t)n + 1);
+    text[fread(text, 1, (size_t)n, f)] = 0;
+    fclose(f);
+    cJSON *root = cJSON_Parse(text);
+    free(text);
+    cJSON *added = cJSON_GetObjectItem(root, "added_tokens");
+    static const char *extra =
+        "[{\"id\":50257,\"content\":\"<mask>\",\"lstrip\":true,\"rstrip\":false,\"single_word\":false,"
+        "\"normalized\":false,\"special\":true},"
+        "{\"id\":50258,\"content\":\"[X]\",\"lstrip\":false,\"rstrip\":true,\"single_word\":false,"
+        "\"normalized\":false,\"special\":false},"
+        "{\"id\":50259,\"content\":\"cat\",\"lstrip\":false,\"rstrip\":false,\"single_word\":true,"
+        "\"normalized\":false,\"special\":false},"
+        "{\"id\":50260,\"content\":\"dog\",\"lstrip\":false,\"rstrip\":false,\"single_word\":false,"
+        "\"normalized\":true,\"special\":false}]";
+    cJSON *more = cJSON_Parse(extra), *it;
+    while ((it = cJSON_DetachItemFromArray(more, 0)) != NULL) cJSON_AddItemToArray(added, it);
+    cJSON_Delete(more);
+    char *out = cJSON_PrintUnformatted(root);
+    cJSON_Delete(root);
+    char mod[300];
+    snprintf(mod, sizeof mod, "%s/gpt2-added.json", tmp);
+    write_file(mod, out);
+    free(out);
+
+    static const struct { const char *s; int32_t ids[6]; } cases[] = {
+        {"a  <mask> b", {64, 50257, 275, -1}},
+        {"  <mask>", {50257, -1}},
+        {"a <mask>  b", {64, 50257, 220, 275, -1}},
+        {"x[X]   y", {87, 50258, 88, -1}},
+        {"[X]\nx", {50258, 87, -1}},
+        {"a[X] <mask>", {64, 50258, 50257, -1}},
+        {"a cat b", {64, 220, 9246, 275, -1}},
+        {"cats", {24619, -1}},
+        {"cat.", {9246, 13, -1}},
+        {"\tcat\n", {197, 9246, 198, -1}},
+        {"dogcat dog", {9703, 9246, 220, 9703, -1}},
+        {"hotdog", {8940, 9703, -1}},
+        {"cat\xC2\xBD", {9246, 23141, -1}},
+    };
+    Err e = {{0}};
+    Tokenizer *t = tokenizer_load(mod, &e);
+    CHECKF(t != NULL, "%s", e.msg);
+    if (!t) return;
+    CHECK(tokenizer_vocab_size(t) == 50259); /* "cat" and "dog" keep their vocab ids */
+    TokIds ids = {0};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t k = 0;
+        while (cases[i].ids[k] >= 0) k++;
+        int ok = encode_str(t, cases[i].s, 1, &ids) == 0 && ids.n == k &&
+                 memcmp(ids.v, cases[i].ids, k * sizeof(int32_t)) == 0;
+        CHECKF(ok, "added-token options: \"%s\" gave %zu ids, first %d", cases[i].s, ids.n, ids.n ? ids.v[0] : -1);
+    }
+    tokids_free(&ids);
+    tokenizer_delete(t);
+}
+
 static void check_invalid_utf8(const Tokenizer *t, const char *name)
 {
     static const struct { const char *s; size_t len, offset; } cases[] = {
@@ -415,6 +488,7 @@ int main(void)
         check_reference("qwen3", strings, lines.n, 151669);
     }
     check_specials();
+    check_added_options(tmp_dir);
     const char *path = SHARED "llama3/tokenizer.json";
     if (file_exists(path)) {
         Err e;

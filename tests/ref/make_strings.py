@@ -126,6 +126,16 @@ add("x" + " " * 3000 + "y")
 add("Pneumonoultramicroscopicsilicovolcanoconiosis")
 add("")
 
+# --- random mixes of the characters the split patterns care about (seeded)
+import random
+rng = random.Random(7)
+alpha = [" ", " ", " ", "\t", "\n", "\r", "a", "Z", "b", "'", "'", "s", "S", "l", "L", "ve", "RE", "d",
+         "m", "T", "1", "2", "3", "½", "٣", ".", "!", "😀", "é", "e\u0301", "\u00a0", "\u3000", "中",
+         "<|im_end|>", "<think>", "<|endoftext|>", "ſ", "\u0085", "\u2028", "\u000b", "\u000c", "$", "(",
+         "_", "-", "Ⅻ", "²", "ǅ", "\u0301", "\u200b", "\ufeff", "ﬁ", "\u212b", "한", "👍🏽", "\u1160"]
+for _ in range(150):
+    add("".join(rng.choice(alpha) for _ in range(rng.randint(1, 14))))
+
 seen = set()
 out = []
 for s in S:
