@@ -430,7 +430,7 @@ static int cmp_added(const void *pa, const void *pb)
 /* Sorts added tokens by first byte, longest first, and fills the bucket offsets. */
 static void index_added(Tokenizer *t)
 {
-    qsort(t->added, (size_t)t->n_added, sizeof *t->added, cmp_added);
+    if (t->n_added) qsort(t->added, (size_t)t->n_added, sizeof *t->added, cmp_added);
     int k = 0;
     for (int b = 0; b < 256; b++) {
         t->added_first[b] = k;
@@ -730,7 +730,7 @@ static int step_digits(const Tokenizer *t, int k, int individual, const uint8_t 
     return 0;
 }
 
-static int step_bytelevel(const Tokenizer *t, int k, const TokStep *st, const uint8_t *s, size_t n,
+static int step_bytelevel(const Tokenizer *t, const TokStep *st, const uint8_t *s, size_t n,
                           TokScratch *sc, TokIds *out, Err *e)
 {
     uint8_t *prefixed = NULL;
@@ -759,7 +759,6 @@ static int step_bytelevel(const Tokenizer *t, int k, const TokStep *st, const ui
         }
     }
     free(prefixed);
-    (void)k;
     return rc;
 }
 
@@ -771,7 +770,7 @@ static int run_steps(const Tokenizer *t, int k, const uint8_t *s, size_t n, TokS
     switch (st->kind) {
     case STEP_SPLIT: return step_split(t, k, (PretokRegex)st->arg, s, n, sc, out, e);
     case STEP_DIGITS: return step_digits(t, k, st->arg, s, n, sc, out, e);
-    case STEP_BYTELEVEL: return step_bytelevel(t, k, st, s, n, sc, out, e);
+    case STEP_BYTELEVEL: return step_bytelevel(t, st, s, n, sc, out, e); /* always the last step */
     }
     return 0;
 }

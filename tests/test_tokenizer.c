@@ -345,15 +345,15 @@ static void byte_char_json(int b, char *out)
 
 /* A byte-level BPE: ids 0..255 are the bytes, then merges he, ll, hell, hello,
  * Ġw; added tokens <|end|> (special) and [note] (not). */
-static char *tiny_json(const char *model_type, const char *pretok)
+static char *tiny_json_n(const char *model_type, const char *pretok, const char *normalizer)
 {
     size_t cap = 1 << 16, n = 0;
     char *s = malloc(cap);
     n += (size_t)snprintf(s + n, cap - n, "{\"version\":\"1.0\",\"added_tokens\":["
                           "{\"id\":262,\"content\":\"<|end|>\",\"special\":true},"
                           "{\"id\":263,\"content\":\"[note]\",\"special\":false,\"normalized\":false}],"
-                          "\"normalizer\":null,\"pre_tokenizer\":%s,\"decoder\":{\"type\":\"ByteLevel\"},"
-                          "\"model\":{\"type\":\"%s\",\"vocab\":{", pretok, model_type);
+                          "\"normalizer\":%s,\"pre_tokenizer\":%s,\"decoder\":{\"type\":\"ByteLevel\"},"
+                          "\"model\":{\"type\":\"%s\",\"vocab\":{", normalizer, pretok, model_type);
     for (int b = 0; b < 256; b++) {
         char c[16];
         byte_char_json(b, c);
@@ -363,6 +363,39 @@ static char *tiny_json(const char *model_type, const char *pretok)
                           "\"\\u0120wo\":261},\"merges\":[\"h e\",\"l l\",\"he ll\",\"hell o\",\"\\u0120 w\","
                           "[\"\\u0120w\",\"o\"]]}}");
     return s;
+}
+
+static char *tiny_json(const char *model_type, const char *pretok)
+{
+    return tiny_json_n(model_type, pretok, "null");
+}
+
+/* The Llama 3 split + ByteLevel without regex, behind an NFC Sequence. */
+static void check_tiny_llama_style(void)
+{
+    char path[300];
+    snprintf(path, sizeof path, "%s/tiny-llama.json", tmp_dir);
+    char *json = tiny_json_n("BPE",
+        "{\"type\":\"Sequence\",\"pretokenizers\":[{\"type\":\"Split\",\"pattern\":{\"Regex\":"
+        "\"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\\\r\\\\n\\\\p{L}\\\\p{N}]?\\\\p{L}+|\\\\p{N}{1,3}|"
+        " ?[^\\\\s\\\\p{L}\\\\p{N}]+[\\\\r\\\\n]*|\\\\s*[\\\\r\\\\n]+|\\\\s+(?!\\\\S)|\\\\s+\"},"
+        "\"behavior\":\"Isolated\",\"invert\":false},"
+        "{\"type\":\"ByteLevel\",\"add_prefix_space\":false,\"use_regex\":false}]}",
+        "{\"type\":\"Sequence\",\"normalizers\":[{\"type\":\"NFC\"}]}");
+    write_file(path, json);
+    free(json);
+    Err e = {{0}};
+    Tokenizer *t = tokenizer_load(path, &e);
+    CHECKF(t != NULL, "%s", e.msg);
+    if (!t) return;
+    TokIds ids = {0};
+    CHECK(encode_str(t, "hello world", 1, &ids) == 0 && ids.n == 5 && ids.v[0] == 259 && ids.v[1] == 261);
+    /* e + COMBINING ACUTE becomes U+00E9 (bytes C3 A9) under NFC. */
+    CHECK(encode_str(t, "e\xCC\x81", 1, &ids) == 0 && ids.n == 2 && ids.v[0] == 0xC3 && ids.v[1] == 0xA9);
+    /* 12345 splits as 123 45 (no merges: one id per byte). */
+    CHECK(encode_str(t, "12345", 1, &ids) == 0 && ids.n == 5);
+    tokids_free(&ids);
+    tokenizer_delete(t);
 }
 
 static void check_tiny(void)
@@ -472,6 +505,7 @@ int main(void)
     if (mkdir(tmp_dir, 0700) != 0) perror(tmp_dir);
 
     check_tiny();
+    check_tiny_llama_style();
     check_load_errors();
 
     Lines lines = {0};
