@@ -2,6 +2,7 @@
 #include "matmul.h"
 
 #include <cblas.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 #ifdef __AVX512F__
@@ -112,18 +113,25 @@ typedef struct {
     const float *x;
     int T;
     const Mat *W;
+    atomic_int next;    /* next block of rows to take (small-T path) */
 } MatmulJob;
 
+/* Rows per block handed out on the small-T path. */
+#define MATVEC_BLOCK 32
+
+/* Decode is bound by memory bandwidth, which the threads do not share
+ * fairly: a static split leaves one waiting for the other at every call.
+ * So threads take blocks of rows from a shared counter until none are left. */
 static void matmul_small_task(void *arg, int ith, int nth)
 {
     MatmulJob *j = arg;
-    int r0, r1;
-    pool_range(j->W->rows, ith, nth, 16, &r0, &r1);
-    if (r0 >= r1)
-        return;
-    /* Each thread keeps its rows of W in cache across the T vectors. */
-    for (int b = r0; b < r1; b += 64) {
-        int be = b + 64 < r1 ? b + 64 : r1;
+    const int rows = j->W->rows;
+    for (;;) {
+        int b = atomic_fetch_add_explicit(&j->next, MATVEC_BLOCK, memory_order_relaxed);
+        if (b >= rows)
+            break;
+        int be = b + MATVEC_BLOCK < rows ? b + MATVEC_BLOCK : rows;
+        /* The block stays in cache across the T vectors. */
         for (int t = 0; t < j->T; t++)
             matvec_rows(j->out + (size_t)t * j->ldo, j->x + (size_t)t * j->W->cols, j->W, b, be, j->W->dtype);
     }
@@ -155,6 +163,6 @@ static void matmul_gemm_task(void *arg, int ith, int nth)
 
 void matmul(Matmul *m, float *out, int ldo, const float *x, int T, const Mat *W)
 {
-    MatmulJob j = {m, out, ldo, x, T, W};
+    MatmulJob j = {m, out, ldo, x, T, W, 0};
     pool_run(m->pool, T <= MATMUL_SMALL_T ? matmul_small_task : matmul_gemm_task, &j);
 }

@@ -108,7 +108,7 @@ int safetensors_open(SafeTensors *st, const char *path, Err *e)
         goto fail;
     }
     st->map_size = (size_t)sb.st_size;
-    st->map = mmap(NULL, st->map_size, PROT_READ, MAP_PRIVATE, fd, 0);
+    st->map = mmap(NULL, st->map_size, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
     close(fd);
     if (st->map == MAP_FAILED) {
         st->map = NULL;

@@ -55,3 +55,14 @@ double cli_now(void)
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
 }
+
+int cli_load_config(Config *c, const char *path)
+{
+    Err e;
+    int rc = path ? config_load(c, path, &e) : config_load_optional(c, CONFIG_DEFAULT_PATH, &e);
+    if (rc < 0)
+        return cli_fail_err(&e);
+    for (size_t i = 0; i < c->n_warnings; i++)
+        fprintf(stderr, "infuse: warning: %s\n", c->warnings[i]);
+    return 0;
+}

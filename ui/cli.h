@@ -22,4 +22,10 @@ int cli_float(const char *opt, const char *s, double *out);
 int cli_default_threads(void);
 double cli_now(void);
 
+
+
+#include "config.h"
+/* Loads the project config: -c FILE if given (must exist), else
+ * infuse.yaml if present, else defaults.  Warnings go to stderr. 0 / 1. */
+int cli_load_config(Config *c, const char *path);
 #endif

@@ -13,6 +13,8 @@ static const struct {
     CliFn fn;
     const char *help;
 } commands[] = {
+    {"generate", cmd_generate, "generate -m MODEL [-p PROMPT | stdin] [--chat] [sampling flags]"},
+    {"tokenize", cmd_tokenize, "tokenize -m MODEL [--special] [-v] TEXT   print token ids"},
     {"info", cmd_info, "info MODEL [--json]           config, parameters, dtypes, memory"},
     {"bench-engine", cmd_bench_engine, "bench-engine -m MODEL [--threads N] [--json]   prefill/decode speed"},
     {"init-model", cmd_init_model, "init-model --shape NAME -o DIR [--dtype f32|bf16|f16] [--seed N]"},

@@ -1,0 +1,163 @@
+/* generate.c - prefill, sample, decode, stream (see generate.h). */
+#include "generate.h"
+#include "forward.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
+
+const char *gen_stop_name(GenStop s)
+{
+    static const char *names[] = {"eos", "stop string", "max tokens", "caller", "context full"};
+    return names[s];
+}
+
+/* Bytes at the end of buf[0..n) that start an unfinished UTF-8 character. */
+static size_t utf8_incomplete_tail(const char *buf, size_t n)
+{
+    for (size_t k = 1; k <= 3 && k <= n; k++) {
+        unsigned char c = (unsigned char)buf[n - k];
+        if ((c & 0xc0) == 0x80)
+            continue;
+        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+        return need > k ? k : 0;
+    }
+    return 0;
+}
+
+/* Length of the longest suffix of buf that is a proper prefix of a stop string. */
+static size_t stop_prefix_tail(const char *buf, size_t n, const GenParams *p)
+{
+    size_t best = 0;
+    for (size_t i = 0; i < p->n_stops; i++) {
+        size_t sl = strlen(p->stops[i]);
+        for (size_t k = sl - 1; k > best; k--)
+            if (k <= n && memcmp(buf + n - k, p->stops[i], k) == 0) {
+                best = k;
+                break;
+            }
+    }
+    return best;
+}
+
+typedef struct Pending {
+    char *buf;
+    size_t n, cap;
+} Pending;
+
+static int pending_add(Pending *pd, const char *s, size_t n)
+{
+    if (pd->n + n + 1 > pd->cap) {
+        size_t cap = (pd->n + n + 1) * 2;
+        char *b = realloc(pd->buf, cap);
+        if (!b)
+            return -1;
+        pd->buf = b;
+        pd->cap = cap;
+    }
+    memcpy(pd->buf + pd->n, s, n);
+    pd->n += n;
+    pd->buf[pd->n] = 0;
+    return 0;
+}
+
+int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *prompt, size_t n_prompt,
+             const GenParams *p, GenTextFn emit, void *ctx, GenResult *res, Err *e)
+{
+    memset(res, 0, sizeof *res);
+    const int V = s->m->cfg.vocab;
+    if (n_prompt == 0)
+        return err_set(e, "generate: empty prompt");
+    if ((int)n_prompt >= s->ctx)
+        return err_set(e, "generate: prompt of %zu tokens does not fit the context of %d", n_prompt, s->ctx);
+    size_t hist_cap = n_prompt + (size_t)(p->max_tokens > 0 ? p->max_tokens : 0) + 1;
+    int32_t *hist = malloc(hist_cap * sizeof *hist);
+    float *logits = malloc((size_t)V * sizeof *logits);
+    Pending pd = {0};
+    int rc = -1;
+    if (!hist || !logits) {
+        err_set(e, "generate: out of memory");
+        goto out;
+    }
+    memcpy(hist, prompt, n_prompt * sizeof *hist);
+    size_t n_hist = n_prompt;
+    runstate_reset(s);
+    res->n_prompt = (int)n_prompt;
+    double t0 = now_s();
+    if (model_forward(s, prompt, (int)n_prompt, logits, 0, e) != 0)
+        goto out;
+    res->prefill_s = now_s() - t0;
+    t0 = now_s();
+    res->stop = GEN_STOP_LENGTH;
+    size_t emitted = 0;  /* bytes of pd already handed to emit */
+    for (int g = 0; g < p->max_tokens; g++) {
+        int32_t next = sampler_sample(smp, logits, hist, n_hist);
+        int is_eos = 0;
+        for (size_t i = 0; i < p->n_eos; i++)
+            is_eos |= next == p->eos[i];
+        if (is_eos) {
+            res->stop = GEN_STOP_EOS;
+            break;
+        }
+        hist[n_hist++] = next;
+        res->n_gen++;
+        size_t bl = 0;
+        const char *bytes = tokenizer_token_bytes(tok, next, &bl);
+        if (bytes && pending_add(&pd, bytes, bl) != 0) {
+            err_set(e, "generate: out of memory");
+            goto out;
+        }
+        /* A stop string anywhere in the new text ends the answer before it. */
+        size_t cut = pd.n;
+        for (size_t i = 0; i < p->n_stops; i++) {
+            /* Held-back text starts at emitted, so a match cannot start before it. */
+            const char *hit = strstr(pd.buf + emitted, p->stops[i]);
+            if (hit && (size_t)(hit - pd.buf) < cut)
+                cut = (size_t)(hit - pd.buf);
+        }
+        if (cut < pd.n) {
+            if (cut > emitted)
+                emit(ctx, pd.buf + emitted, cut - emitted);
+            emitted = cut;
+            res->stop = GEN_STOP_STRING;
+            break;
+        }
+        size_t hold = stop_prefix_tail(pd.buf + emitted, pd.n - emitted, p);
+        size_t hold_utf8 = utf8_incomplete_tail(pd.buf + emitted, pd.n - emitted);
+        if (hold_utf8 > hold)
+            hold = hold_utf8;
+        if (pd.n - emitted > hold) {
+            size_t k = pd.n - emitted - hold;
+            if (emit(ctx, pd.buf + emitted, k)) {
+                emitted += k;
+                res->stop = GEN_STOP_CALLER;
+                break;
+            }
+            emitted += k;
+        }
+        if (g + 1 == p->max_tokens)
+            break;
+        if (s->n_past + 1 > s->ctx) {
+            res->stop = GEN_STOP_CONTEXT;
+            break;
+        }
+        if (model_forward(s, &next, 1, logits, 0, e) != 0)
+            goto out;
+    }
+    if (res->stop != GEN_STOP_STRING && res->stop != GEN_STOP_CALLER && pd.n > emitted)
+        emit(ctx, pd.buf + emitted, pd.n - emitted);
+    res->decode_s = now_s() - t0;
+    rc = 0;
+out:
+    free(hist);
+    free(logits);
+    free(pd.buf);
+    return rc;
+}

@@ -1,0 +1,245 @@
+/* test_cli.c - bad input through the real program: one clear line, no crash.
+ *
+ * Each case builds a damaged copy of the tiny-gqa model folder (or a bad
+ * prompt / config) under build/cli-cases/, runs the infuse binary
+ * ($INFUSE_BIN, default ./infuse; the sanitizer run passes its own build so
+ * leaks on error paths are caught) and checks: exit status 1 (not a signal,
+ * not a sanitizer abort), exactly one line on stderr, naming the file and
+ * the problem. */
+#include "test.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SRC "tests/fixtures/models/tiny-gqa"
+#define CASES "build/cli-cases"
+
+static const char *bin;
+
+static char *slurp(const char *path, size_t *n)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    fseek(f, 0, SEEK_END);
+    long len = ftell(f);
+    fseek(f, 0, SEEK_SET);
+    char *b = malloc((size_t)len + 1);
+    size_t got = fread(b, 1, (size_t)len, f);
+    fclose(f);
+    b[got] = 0;
+    *n = got;
+    return b;
+}
+
+static void spit(const char *path, const void *p, size_t n)
+{
+    FILE *f = fopen(path, "wb");
+    fwrite(p, 1, n, f);
+    fclose(f);
+}
+
+static void copy_file(const char *from, const char *to)
+{
+    size_t n;
+    char *b = slurp(from, &n);
+    spit(to, b, n);
+    free(b);
+}
+
+/* A fresh copy of the tiny model folder called name; returns its path. */
+static const char *make_case(const char *name)
+{
+    static char dir[256];
+    char a[512], b[512];
+    snprintf(dir, sizeof dir, CASES "/%s", name);
+    mkdir(CASES, 0755);
+    mkdir(dir, 0755);
+    const char *files[] = {"config.json", "tokenizer.json", "model.safetensors"};
+    for (int i = 0; i < 3; i++) {
+        snprintf(a, sizeof a, SRC "/%s", files[i]);
+        snprintf(b, sizeof b, "%s/%s", dir, files[i]);
+        copy_file(a, b);
+    }
+    return dir;
+}
+
+/* Writes a safetensors file from a header text and n_data zero bytes. */
+static void write_st(const char *dir, const char *header, size_t n_data)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    size_t hl = strlen(header);
+    char *buf = calloc(1, 8 + hl + n_data);
+    for (int i = 0; i < 8; i++)
+        buf[i] = (char)((uint64_t)hl >> (8 * i));
+    memcpy(buf + 8, header, hl);
+    spit(path, buf, 8 + hl + n_data);
+    free(buf);
+}
+
+/* Replaces the first occurrence of from with to in dir/file. */
+static void edit(const char *dir, const char *file, const char *from, const char *to)
+{
+    char path[512];
+    snprintf(path, sizeof path, "%s/%s", dir, file);
+    size_t n;
+    char *s = slurp(path, &n);
+    char *at = strstr(s, from);
+    if (!at) {
+        fprintf(stderr, "test setup: \"%s\" not in %s\n", from, path);
+        free(s);
+        return;
+    }
+    size_t fl = strlen(from), tl = strlen(to);
+    char *o = malloc(n - fl + tl + 1);
+    memcpy(o, s, (size_t)(at - s));
+    memcpy(o + (at - s), to, tl);
+    memcpy(o + (at - s) + tl, at + fl, n - (size_t)(at - s) - fl);
+    spit(path, o, n - fl + tl);
+    free(o);
+    free(s);
+}
+
+/* Runs bin with args (NULL-terminated), feeding stdin_text if not NULL. */
+static void expect_error(const char *what, const char *const *args, const char *stdin_text, const char *must1,
+                         const char *must2)
+{
+    char out_path[] = CASES "/stderr.txt", in_path[] = CASES "/stdin.txt";
+    if (stdin_text)
+        spit(in_path, stdin_text, strlen(stdin_text));
+    pid_t pid = fork();
+    if (pid == 0) {
+        FILE *f = freopen(out_path, "w", stderr);
+        (void)f;
+        if (!freopen(stdin_text ? in_path : "/dev/null", "r", stdin))
+            _exit(99);
+        if (!freopen("/dev/null", "w", stdout))
+            _exit(99);
+        const char *argv[32] = {bin};
+        int k = 1;
+        for (; args[k - 1] && k < 31; k++)
+            argv[k] = args[k - 1];
+        argv[k] = NULL;
+        execv(bin, (char *const *)argv);
+        _exit(98);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    size_t n = 0;
+    char *err = slurp(out_path, &n);
+    if (!err)
+        err = strdup("");
+    int lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += err[i] == '\n';
+    CHECKF(WIFEXITED(st) && WEXITSTATUS(st) == 1, "%s: exit status %d (signal %d), stderr: %s", what,
+           WIFEXITED(st) ? WEXITSTATUS(st) : -1, WIFSIGNALED(st) ? WTERMSIG(st) : 0, err);
+    CHECKF(lines == 1, "%s: %d lines on stderr: %s", what, lines, err);
+    CHECKF(strstr(err, must1) != NULL, "%s: stderr lacks \"%s\": %s", what, must1, err);
+    if (must2)
+        CHECKF(strstr(err, must2) != NULL, "%s: stderr lacks \"%s\": %s", what, must2, err);
+    free(err);
+}
+
+int main(void)
+{
+    bin = getenv("INFUSE_BIN") ? getenv("INFUSE_BIN") : "./infuse";
+    if (access(bin, X_OK) != 0) {
+        fprintf(stderr, "%s is not built\n", bin);
+        CHECK(0);
+        TEST_MAIN_END();
+    }
+    const char *d;
+    char mst[512];
+
+    d = make_case("truncated");
+    snprintf(mst, sizeof mst, "%s/model.safetensors", d);
+    CHECK(truncate(mst, 5) == 0);
+    expect_error("truncated file", (const char *[]){"info", d, NULL}, NULL, "model.safetensors", "truncated");
+
+    d = make_case("truncated-data");
+    snprintf(mst, sizeof mst, "%s/model.safetensors", d);
+    CHECK(truncate(mst, 4000) == 0);
+    expect_error("truncated data", (const char *[]){"info", d, NULL}, NULL, "model.safetensors", "past the end");
+
+    d = make_case("header-past-end");
+    write_st(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[1],\"data_offsets\":[0,4]}}", 4);
+    snprintf(mst, sizeof mst, "%s/model.safetensors", d);
+    {
+        FILE *f = fopen(mst, "r+b");
+        unsigned char big[8] = {0xff, 0xff, 0xff, 0x7f, 0, 0, 0, 0};
+        fwrite(big, 1, 8, f);
+        fclose(f);
+    }
+    expect_error("header length past the file", (const char *[]){"info", d, NULL}, NULL, "model.safetensors",
+                 "header length");
+
+    d = make_case("overlap");
+    write_st(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[8,24]}}", 24);
+    expect_error("overlapping tensors", (const char *[]){"info", d, NULL}, NULL, "model.safetensors", "overlap");
+
+    d = make_case("out-of-range");
+    write_st(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[0,16]},"
+                "\"b\":{\"dtype\":\"F32\",\"shape\":[4],\"data_offsets\":[16,32]}}", 20);
+    expect_error("offsets out of range", (const char *[]){"info", d, NULL}, NULL, "model.safetensors",
+                 "past the end");
+
+    d = make_case("size-mismatch");
+    write_st(d, "{\"a\":{\"dtype\":\"F32\",\"shape\":[5],\"data_offsets\":[0,16]}}", 16);
+    expect_error("size not matching the shape", (const char *[]){"info", d, NULL}, NULL, "model.safetensors",
+                 "elements");
+
+    d = make_case("unknown-dtype");
+    write_st(d, "{\"a\":{\"dtype\":\"F8_E9\",\"shape\":[4],\"data_offsets\":[0,4]}}", 4);
+    expect_error("unknown dtype", (const char *[]){"info", d, NULL}, NULL, "model.safetensors", "unknown dtype");
+
+    d = make_case("missing-tensor");
+    edit(d, "config.json", "\"num_hidden_layers\": 3", "\"num_hidden_layers\": 4");
+    expect_error("tensor missing", (const char *[]){"info", d, NULL}, NULL, "model.layers.3", "missing");
+
+    d = make_case("wrong-shape");
+    edit(d, "config.json", "\"intermediate_size\": 160", "\"intermediate_size\": 128");
+    expect_error("tensor of the wrong shape", (const char *[]){"info", d, NULL}, NULL, "gate_proj", "shape");
+
+    d = make_case("bad-config");
+    edit(d, "config.json", "\"hidden_size\": 64,", "\"hidden_size\": 64,,");
+    expect_error("malformed config.json", (const char *[]){"info", d, NULL}, NULL, "config.json", "malformed");
+
+    d = make_case("bad-tokenizer");
+    edit(d, "tokenizer.json", "\"model\"", "\"model\" \"");
+    expect_error("malformed tokenizer.json", (const char *[]){"generate", "-m", d, "-p", "hi", NULL}, NULL,
+                 "tokenizer.json", NULL);
+
+    d = make_case("unigram-tokenizer");
+    edit(d, "tokenizer.json", "\"type\": \"BPE\"", "\"type\": \"Unigram\"");
+    expect_error("unsupported tokenizer model", (const char *[]){"generate", "-m", d, "-p", "hi", NULL}, NULL,
+                 "tokenizer.json", "Unigram");
+
+    d = make_case("utf8");
+    expect_error("invalid UTF-8 prompt (argument)", (const char *[]){"generate", "-m", d, "-p", "ab\xff\xfe", NULL},
+                 NULL, "prompt", "UTF-8");
+    expect_error("invalid UTF-8 prompt (stdin)", (const char *[]){"generate", "-m", d, NULL}, "caf\xc3(", "prompt",
+                 "UTF-8");
+
+    {
+        char yaml[256];
+        snprintf(yaml, sizeof yaml, CASES "/bad.yaml");
+        const char *text = "model: x\nsampling:\n  temperature: [1\n";
+        spit(yaml, text, strlen(text));
+        expect_error("bad YAML", (const char *[]){"generate", "-c", yaml, "-p", "hi", NULL}, NULL, "bad.yaml:4:1:", "expected");
+        const char *text2 = "sampling:\n  temperature: hot\n";
+        spit(yaml, text2, strlen(text2));
+        expect_error("wrong YAML type", (const char *[]){"generate", "-c", yaml, "-p", "hi", NULL}, NULL, "bad.yaml:2:",
+                     "temperature");
+    }
+
+    expect_error("missing folder", (const char *[]){"info", CASES "/no-such-model", NULL}, NULL, "no-such-model", NULL);
+    expect_error("bad number", (const char *[]){"generate", "-m", SRC, "-p", "hi", "--temp", "warm", NULL}, NULL,
+                 "--temp", "warm");
+    TEST_MAIN_END();
+}
