@@ -11,6 +11,58 @@ static void add_bias(float *x, const float *b, int T, int n, int ld)
         add_inplace(x + (long)t * ld, b, n);
 }
 
+/* The row-wise steps between the products, split over the pool's threads by
+ * rows (prefill would otherwise leave all but one core idle for ~10% of
+ * its time).  Each kind reads and writes only its own rows. */
+typedef enum { ROW_NORM, ROW_ADD_NORM, ROW_SWIGLU, ROW_ROPE } RowKind;
+
+typedef struct RowJob {
+    RowKind kind;
+    RunState *s;
+    int T;
+    const float *w;         /* norm weight */
+    float *a;               /* ROW_ROPE: q; ROW_SWIGLU: gate */
+    float *b;               /* ROW_ROPE: new keys; ROW_SWIGLU: up */
+} RowJob;
+
+static void row_task(void *arg, int ith, int nth)
+{
+    RowJob *j = arg;
+    RunState *s = j->s;
+    const ModelConfig *c = &s->m->cfg;
+    const int H = c->hidden, I = c->intermediate, hd = c->head_dim;
+    int t0, t1;
+    pool_range(j->T, ith, nth, 1, &t0, &t1);
+    if (t0 >= t1)
+        return;
+    const int n = t1 - t0;
+    switch (j->kind) {
+    case ROW_ADD_NORM:  /* x += xn (a projection's output), then xn = norm(x) */
+        add_inplace(s->x + (long)t0 * H, s->xn + (long)t0 * H, (long)n * H);
+        /* fall through */
+    case ROW_NORM:
+        rmsnorm_forward(s->xn + (long)t0 * H, s->x + (long)t0 * H, j->w, n, H, c->norm_eps);
+        break;
+    case ROW_SWIGLU:
+        swiglu_forward(j->a + (long)t0 * I, j->b + (long)t0 * I, (long)n * I);
+        break;
+    case ROW_ROPE:
+        rope_forward(j->a + (long)t0 * c->n_heads * hd, n, c->n_heads, hd, s->n_past + t0, s->rope_cos, s->rope_sin);
+        rope_forward(j->b + (long)t0 * c->n_kv_heads * hd, n, c->n_kv_heads, hd, s->n_past + t0, s->rope_cos,
+                     s->rope_sin);
+        break;
+    }
+}
+
+static void rows(RowKind kind, RunState *s, int T, const float *w, float *a, float *b)
+{
+    RowJob j = {kind, s, T, w, a, b};
+    if (T == 1)
+        row_task(&j, 0, 1);
+    else
+        pool_run(s->pool, row_task, &j);
+}
+
 static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits, int all)
 {
     const Model *m = s->m;
@@ -28,7 +80,8 @@ static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits,
         float *kc = s->kc + (long)l * s->ctx * KV, *vc = s->vc + (long)l * s->ctx * KV;
         float *knew = kc + (long)pos0 * KV, *vnew = vc + (long)pos0 * KV;
 
-        rmsnorm_forward(s->xn, s->x, w->attn_norm, T, H, c->norm_eps);
+        /* The previous layer's MLP output (in xn) joins the residual here. */
+        rows(l == 0 ? ROW_NORM : ROW_ADD_NORM, s, T, w->attn_norm, NULL, NULL);
         matmul(mm, s->q, Q, s->xn, T, &w->q);
         matmul(mm, knew, KV, s->xn, T, &w->k);
         matmul(mm, vnew, KV, s->xn, T, &w->v);
@@ -37,21 +90,18 @@ static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits,
             add_bias(knew, w->bk, T, KV, KV);
             add_bias(vnew, w->bv, T, KV, KV);
         }
-        rope_forward(s->q, T, c->n_heads, hd, pos0, s->rope_cos, s->rope_sin);
-        rope_forward(knew, T, c->n_kv_heads, hd, pos0, s->rope_cos, s->rope_sin);
+        rows(ROW_ROPE, s, T, NULL, s->q, knew);
 
         AttnArgs a = {s->att, s->q, kc, vc, T, pos0, c->n_heads, c->n_kv_heads, hd, s->scores, s->ctx};
         attention_forward(s->pool, &a);
         matmul(mm, s->xn, H, s->att, T, &w->o);
-        add_inplace(s->x, s->xn, (long)T * H);
-
-        rmsnorm_forward(s->xn, s->x, w->mlp_norm, T, H, c->norm_eps);
+        rows(ROW_ADD_NORM, s, T, w->mlp_norm, NULL, NULL);
         matmul(mm, s->hg, I, s->xn, T, &w->gate);
         matmul(mm, s->hu, I, s->xn, T, &w->up);
-        swiglu_forward(s->hg, s->hu, (long)T * I);
+        rows(ROW_SWIGLU, s, T, NULL, s->hg, s->hu);
         matmul(mm, s->xn, H, s->hg, T, &w->down);
-        add_inplace(s->x, s->xn, (long)T * H);
     }
+    add_inplace(s->x, s->xn, (long)T * H);
     s->n_past += T;
     if (!logits)
         return;
