@@ -17,21 +17,12 @@ static void attn_head(AttnArgs *a, int h, float *sc)
     const float *v = a->vc + (long)kvh * hd;
     float *out = a->out + (long)h * hd;
     if (a->T == 1) {
-        for (int p = 0; p < npos; p++) {
-            const float *kp = k + (long)p * ldk;
-            float s = 0;
-            for (int i = 0; i < hd; i++)
-                s += q[i] * kp[i];
-            sc[p] = s * scale;
-        }
+        for (int p = 0; p < npos; p++)
+            sc[p] = vec_dot(q, k + (long)p * ldk, hd) * scale;
         softmax_forward(sc, npos);
         memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = 0; p < npos; p++) {
-            const float *vp = v + (long)p * ldk;
-            float w = sc[p];
-            for (int i = 0; i < hd; i++)
-                out[i] += w * vp[i];
-        }
+        for (int p = 0; p < npos; p++)
+            vec_axpy(out, sc[p], v + (long)p * ldk, hd);
         return;
     }
     /* scores[T, npos] = q k^T * scale; row t may see positions <= pos0 + t. */

@@ -82,9 +82,8 @@ static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits,
 
         /* The previous layer's MLP output (in xn) joins the residual here. */
         rows(l == 0 ? ROW_NORM : ROW_ADD_NORM, s, T, w->attn_norm, NULL, NULL);
-        matmul(mm, s->q, Q, s->xn, T, &w->q);
-        matmul(mm, knew, KV, s->xn, T, &w->k);
-        matmul(mm, vnew, KV, s->xn, T, &w->v);
+        MatmulOut qkv[3] = {{s->q, Q, &w->q}, {knew, KV, &w->k}, {vnew, KV, &w->v}};
+        matmul_many(mm, s->xn, T, 3, qkv);
         if (w->bq) {
             add_bias(s->q, w->bq, T, Q, Q);
             add_bias(knew, w->bk, T, KV, KV);
@@ -96,8 +95,8 @@ static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits,
         attention_forward(s->pool, &a);
         matmul(mm, s->xn, H, s->att, T, &w->o);
         rows(ROW_ADD_NORM, s, T, w->mlp_norm, NULL, NULL);
-        matmul(mm, s->hg, I, s->xn, T, &w->gate);
-        matmul(mm, s->hu, I, s->xn, T, &w->up);
+        MatmulOut gu[2] = {{s->hg, I, &w->gate}, {s->hu, I, &w->up}};
+        matmul_many(mm, s->xn, T, 2, gu);
         rows(ROW_SWIGLU, s, T, NULL, s->hg, s->hu);
         matmul(mm, s->xn, H, s->hg, T, &w->down);
     }

@@ -5,7 +5,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef __AVX512F__
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 #include <immintrin.h>
 #endif
 
@@ -32,7 +32,7 @@ void mat_row_f32(const Mat *W, int r, float *dst)
 
 /* ---- matrix-vector kernels: y[r] = dot(W[r], x) for rows [r0, r1) ---- */
 
-#ifdef __AVX512F__
+#if defined(__AVX512F__) && defined(__AVX512BW__) && defined(__AVX512VL__)
 static inline __attribute__((always_inline)) __m512 load16(const void *base, size_t i, DType t)
 {
     switch (t) {
@@ -47,33 +47,67 @@ static inline __attribute__((always_inline)) __m512 load16(const void *base, siz
     }
 }
 
+#ifndef MATVEC_PREFETCH
+#define MATVEC_PREFETCH 2048
+#endif
+
+/* Masked form for the ragged ends: lanes outside `m` read nothing. */
+static inline __attribute__((always_inline)) __m512 load16m(const void *base, size_t i, DType t, __mmask16 m)
+{
+    switch (t) {
+    case DT_BF16: {
+        __m256i h = _mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i);
+        return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(h), 16));
+    }
+    case DT_F16:
+        return _mm512_cvtph_ps(_mm256_maskz_loadu_epi16(m, (const uint16_t *)base + i));
+    default:
+        return _mm512_maskz_loadu_ps(m, (const float *)base + i);
+    }
+}
+
+/* Adds W[i..i+k) . x[i..i+k) for k < 16 or a short stretch, with masks. */
+static inline __attribute__((always_inline)) __m512 fma_ragged(__m512 acc, const void *w, const float *x, int i,
+                                                               int k, DType t)
+{
+    while (k > 0) {
+        int c = k < 16 ? k : 16;
+        __mmask16 m = (__mmask16)((1u << c) - 1);
+        acc = _mm512_fmadd_ps(load16m(w, (size_t)i, t, m), _mm512_maskz_loadu_ps(m, x + i), acc);
+        i += c;
+        k -= c;
+    }
+    return acc;
+}
+
 /* One row at a time, read front to back as a single stream (the hardware
- * prefetcher does best on that), with four accumulators to hide FMA latency. */
+ * prefetcher does best on that), with four accumulators to hide FMA latency.
+ * Safetensors data are only 8-byte aligned, and loads that straddle cache
+ * lines cost a third of the bandwidth here, so each row first takes the
+ * elements before its first 64-byte boundary with a masked load. */
 static inline __attribute__((always_inline)) void matvec_rows_t(float *y, const float *x, const Mat *W, int r0,
                                                                  int r1, DType t)
 {
-    const int n = W->cols, n64 = n & ~63, n16 = n & ~15;
+    const int n = W->cols;
     const size_t es = dtype_size(t);
     const char *base = W->data;
     for (int r = r0; r < r1; r++) {
-        const void *w = base + (size_t)r * n * es;
-        __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
-        int i = 0;
-        for (; i < n64; i += 64) {
+        const char *w = base + (size_t)r * n * es;
+        int i = (int)(((64 - ((uintptr_t)w & 63)) & 63) / es);
+        if (i > n)
+            i = n;
+        __m512 a0 = fma_ragged(_mm512_setzero_ps(), w, x, 0, i, t), a1 = _mm512_setzero_ps(), a2 = a1, a3 = a1;
+        for (; i + 64 <= n; i += 64) {
+            const char *pf = w + (size_t)i * es + MATVEC_PREFETCH;
+            for (size_t b = 0; b < 64 * es; b += 64)
+                _mm_prefetch(pf + b, _MM_HINT_T0);
             a0 = _mm512_fmadd_ps(load16(w, i, t), _mm512_loadu_ps(x + i), a0);
             a1 = _mm512_fmadd_ps(load16(w, i + 16, t), _mm512_loadu_ps(x + i + 16), a1);
             a2 = _mm512_fmadd_ps(load16(w, i + 32, t), _mm512_loadu_ps(x + i + 32), a2);
             a3 = _mm512_fmadd_ps(load16(w, i + 48, t), _mm512_loadu_ps(x + i + 48), a3);
         }
-        for (; i < n16; i += 16)
-            a0 = _mm512_fmadd_ps(load16(w, i, t), _mm512_loadu_ps(x + i), a0);
-        float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
-        for (; i < n; i++) {
-            float wf;
-            dtype_to_f32(&wf, (const char *)w + (size_t)i * es, t, 1);
-            s += wf * x[i];
-        }
-        y[r] = s;
+        a1 = fma_ragged(a1, w, x, i, n - i, t);
+        y[r] = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
     }
 }
 
@@ -108,11 +142,10 @@ static void matvec_rows(float *y, const float *x, const Mat *W, int r0, int r1, 
 
 typedef struct {
     Matmul *m;
-    float *out;
-    int ldo;
     const float *x;
     int T;
-    const Mat *W;
+    int n;
+    const MatmulOut *outs;
     atomic_int next;    /* next block of rows to take (small-T path) */
 } MatmulJob;
 
@@ -121,48 +154,69 @@ typedef struct {
 
 /* Decode is bound by memory bandwidth, which the threads do not share
  * fairly: a static split leaves one waiting for the other at every call.
- * So threads take blocks of rows from a shared counter until none are left. */
+ * So threads take blocks of rows from a shared counter until none are left;
+ * the counter runs over the rows of all the job's matrices in turn, so a
+ * thread that finishes one matrix early starts on the next. */
 static void matmul_small_task(void *arg, int ith, int nth)
 {
     MatmulJob *j = arg;
-    const int rows = j->W->rows;
     for (;;) {
-        int b = atomic_fetch_add_explicit(&j->next, MATVEC_BLOCK, memory_order_relaxed);
-        if (b >= rows)
+        /* Block numbers run over each matrix's blocks in turn. */
+        int b = atomic_fetch_add_explicit(&j->next, 1, memory_order_relaxed);
+        int k = 0;
+        while (k < j->n && b >= (j->outs[k].W->rows + MATVEC_BLOCK - 1) / MATVEC_BLOCK) {
+            b -= (j->outs[k].W->rows + MATVEC_BLOCK - 1) / MATVEC_BLOCK;
+            k++;
+        }
+        if (k == j->n)
             break;
-        int be = b + MATVEC_BLOCK < rows ? b + MATVEC_BLOCK : rows;
+        const MatmulOut *o = &j->outs[k];
+        const Mat *W = o->W;
+        int r0 = b * MATVEC_BLOCK, r1 = r0 + MATVEC_BLOCK < W->rows ? r0 + MATVEC_BLOCK : W->rows;
         /* The block stays in cache across the T vectors. */
         for (int t = 0; t < j->T; t++)
-            matvec_rows(j->out + (size_t)t * j->ldo, j->x + (size_t)t * j->W->cols, j->W, b, be, j->W->dtype);
+            matvec_rows(o->out + (size_t)t * o->ldo, j->x + (size_t)t * W->cols, W, r0, r1, W->dtype);
     }
 }
 
-static void matmul_gemm_task(void *arg, int ith, int nth)
+static void gemm_slice(Matmul *m, const float *x, int T, const MatmulOut *o, int ith, int nth)
 {
-    MatmulJob *j = arg;
-    const Mat *W = j->W;
+    const Mat *W = o->W;
     int r0, r1;
     pool_range(W->rows, ith, nth, 16, &r0, &r1);
     if (r0 >= r1)
         return;
     const int K = W->cols;
     if (W->dtype == DT_F32) {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->T, r1 - r0, K, 1.0f, j->x, K,
-                    (const float *)W->data + (size_t)r0 * K, K, 0.0f, j->out + r0, j->ldo);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r1 - r0, K, 1.0f, x, K,
+                    (const float *)W->data + (size_t)r0 * K, K, 0.0f, o->out + r0, o->ldo);
         return;
     }
-    float *buf = j->m->scratch + (size_t)ith * j->m->scratch_stride;
+    float *buf = m->scratch + (size_t)ith * m->scratch_stride;
     const size_t es = dtype_size(W->dtype);
     for (int b = r0; b < r1; b += MATMUL_BLOCK) {
         int nb = r1 - b < MATMUL_BLOCK ? r1 - b : MATMUL_BLOCK;
         dtype_to_f32(buf, (const char *)W->data + (size_t)b * K * es, W->dtype, (size_t)nb * K);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, j->T, nb, K, 1.0f, j->x, K, buf, K, 0.0f,
-                    j->out + b, j->ldo);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, nb, K, 1.0f, x, K, buf, K, 0.0f, o->out + b,
+                    o->ldo);
     }
+}
+
+static void matmul_gemm_task(void *arg, int ith, int nth)
+{
+    MatmulJob *j = arg;
+    for (int k = 0; k < j->n; k++)
+        gemm_slice(j->m, j->x, j->T, &j->outs[k], ith, nth);
+}
+
+void matmul_many(Matmul *m, const float *x, int T, int n, const MatmulOut *outs)
+{
+    MatmulJob j = {m, x, T, n, outs, 0};
+    pool_run(m->pool, T <= MATMUL_SMALL_T ? matmul_small_task : matmul_gemm_task, &j);
 }
 
 void matmul(Matmul *m, float *out, int ldo, const float *x, int T, const Mat *W)
 {
-    MatmulJob j = {m, out, ldo, x, T, W, 0};
-    pool_run(m->pool, T <= MATMUL_SMALL_T ? matmul_small_task : matmul_gemm_task, &j);
+    MatmulOut o = {out, ldo, W};
+    matmul_many(m, x, T, 1, &o);
 }

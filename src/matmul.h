@@ -41,6 +41,17 @@ void matmul_free(Matmul *m);
 /* out[T, W->rows] = x[T, W->cols] W^T; ldo is out's row stride (>= rows). */
 void matmul(Matmul *m, float *out, int ldo, const float *x, int T, const Mat *W);
 
+/* One product of a matmul_many() call. */
+typedef struct MatmulOut {
+    float *out;
+    int ldo;
+    const Mat *W;
+} MatmulOut;
+
+/* outs[k].out = x W_k^T for k < n, all from the same x (the q/k/v and the
+ * gate/up projections): one hand-off to the threads instead of n. */
+void matmul_many(Matmul *m, const float *x, int T, int n, const MatmulOut *outs);
+
 /* Row r of W converted to F32 (an embedding lookup). */
 void mat_row_f32(const Mat *W, int r, float *dst);
 
