@@ -17,12 +17,11 @@ static void attn_head(AttnArgs *a, int h, float *sc)
     const float *v = a->vc + (long)kvh * hd;
     float *out = a->out + (long)h * hd;
     if (a->T == 1) {
-        for (int p = 0; p < npos; p++)
-            sc[p] = vec_dot(q, k + (long)p * ldk, hd) * scale;
+        /* sgemv reads the cached rows with vector-wide partial sums; a dot
+         * product per position spent most of its time on the reductions. */
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, npos, hd, scale, k, ldk, q, 1, 0.0f, sc, 1);
         softmax_forward(sc, npos);
-        memset(out, 0, (size_t)hd * sizeof *out);
-        for (int p = 0; p < npos; p++)
-            vec_axpy(out, sc[p], v + (long)p * ldk, hd);
+        cblas_sgemv(CblasRowMajor, CblasTrans, npos, hd, 1.0f, v, ldk, sc, 1, 0.0f, out, 1);
         return;
     }
     /* scores[T, npos] = q k^T * scale; row t may see positions <= pos0 + t. */

@@ -24,13 +24,6 @@ void swiglu_forward(float *g, const float *u, long n);
 /* out[i] += x[i] */
 void add_inplace(float *out, const float *x, long n);
 
-/* sum of a[i] * b[i] over n (vectorised; the order of the sum differs
- * from a plain loop by rounding only). */
-float vec_dot(const float *a, const float *b, int n);
-
-/* y[i] += a * x[i] */
-void vec_axpy(float *y, float a, const float *x, int n);
-
 /* Numerically stable softmax of x[n] in place. */
 void softmax_forward(float *x, int n);
 
