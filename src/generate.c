@@ -1,6 +1,7 @@
 /* generate.c - prefill, sample, decode, stream (see generate.h). */
 #include "generate.h"
 #include "forward.h"
+#include "utf8.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -19,32 +20,43 @@ const char *gen_stop_name(GenStop s)
     return names[s];
 }
 
-/* Bytes at the end of buf[0..n) that start an unfinished UTF-8 character. */
-static size_t utf8_incomplete_tail(const char *buf, size_t n)
-{
-    for (size_t k = 1; k <= 3 && k <= n; k++) {
-        unsigned char c = (unsigned char)buf[n - k];
-        if ((c & 0xc0) == 0x80)
-            continue;
-        size_t need = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
-        return need > k ? k : 0;
-    }
-    return 0;
-}
-
 /* Length of the longest suffix of buf that is a proper prefix of a stop string. */
 static size_t stop_prefix_tail(const char *buf, size_t n, const GenParams *p)
 {
     size_t best = 0;
     for (size_t i = 0; i < p->n_stops; i++) {
         size_t sl = strlen(p->stops[i]);
-        for (size_t k = sl - 1; k > best; k--)
+        for (size_t k = sl ? sl - 1 : 0; k > best; k--)
             if (k <= n && memcmp(buf + n - k, p->stops[i], k) == 0) {
                 best = k;
                 break;
             }
     }
     return best;
+}
+
+/* Hands buf[0..n) to emit with every ill-formed part replaced by U+FFFD: a
+ * model may produce any byte sequence, and callers (a terminal, the
+ * workbench, JSON) need valid text.  Returns emit's answer. */
+static int emit_valid(GenTextFn emit, void *ctx, const char *buf, size_t n)
+{
+    const unsigned char *u = (const unsigned char *)buf;
+    size_t start = 0, i = 0;
+    while (i < n) {
+        size_t len;
+        if (utf8_char(u + i, n - i, &len) == UTF8_OK) {
+            i += len;
+            continue;
+        }
+        /* Ill-formed, or cut off at the end of the text. */
+        if (i > start && emit(ctx, buf + start, i - start))
+            return 1;
+        if (emit(ctx, UTF8_REPLACEMENT, 3))
+            return 1;
+        i += len;
+        start = i;
+    }
+    return i > start ? emit(ctx, buf + start, i - start) : 0;
 }
 
 typedef struct Pending {
@@ -117,25 +129,28 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
         /* A stop string anywhere in the new text ends the answer before it. */
         size_t cut = pd.n;
         for (size_t i = 0; i < p->n_stops; i++) {
-            /* Held-back text starts at emitted, so a match cannot start before it. */
-            const char *hit = strstr(pd.buf + emitted, p->stops[i]);
+            if (!p->stops[i][0])
+                continue;   /* an empty stop string would end every answer at once */
+            /* Held-back text starts at emitted, so a match cannot start before
+             * it.  Models can emit NUL bytes, hence memmem. */
+            const char *hit = memmem(pd.buf + emitted, pd.n - emitted, p->stops[i], strlen(p->stops[i]));
             if (hit && (size_t)(hit - pd.buf) < cut)
                 cut = (size_t)(hit - pd.buf);
         }
         if (cut < pd.n) {
             if (cut > emitted)
-                emit(ctx, pd.buf + emitted, cut - emitted);
+                emit_valid(emit, ctx, pd.buf + emitted, cut - emitted);
             emitted = cut;
             res->stop = GEN_STOP_STRING;
             break;
         }
         size_t hold = stop_prefix_tail(pd.buf + emitted, pd.n - emitted, p);
-        size_t hold_utf8 = utf8_incomplete_tail(pd.buf + emitted, pd.n - emitted);
+        size_t hold_utf8 = utf8_incomplete_tail((const unsigned char *)pd.buf + emitted, pd.n - emitted);
         if (hold_utf8 > hold)
             hold = hold_utf8;
         if (pd.n - emitted > hold) {
             size_t k = pd.n - emitted - hold;
-            if (emit(ctx, pd.buf + emitted, k)) {
+            if (emit_valid(emit, ctx, pd.buf + emitted, k)) {
                 emitted += k;
                 res->stop = GEN_STOP_CALLER;
                 break;
@@ -152,7 +167,7 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
             goto out;
     }
     if (res->stop != GEN_STOP_STRING && res->stop != GEN_STOP_CALLER && pd.n > emitted)
-        emit(ctx, pd.buf + emitted, pd.n - emitted);
+        emit_valid(emit, ctx, pd.buf + emitted, pd.n - emitted);
     res->decode_s = now_s() - t0;
     rc = 0;
 out:
