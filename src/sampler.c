@@ -14,37 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static uint64_t splitmix64(uint64_t *x)
-{
-    uint64_t z = (*x += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-static uint64_t xoshiro_next(uint64_t s[4])
-{
-    uint64_t r = rotl(s[1] * 5, 7) * 9, t = s[1] << 17;
-    s[2] ^= s[0];
-    s[3] ^= s[1];
-    s[1] ^= s[2];
-    s[0] ^= s[3];
-    s[2] ^= t;
-    s[3] = rotl(s[3], 45);
-    return r;
-}
-
-/* Uniform in [0, 1) with 53 random bits. */
-static double rng_uniform(uint64_t s[4]) { return (double)(xoshiro_next(s) >> 11) * 0x1.0p-53; }
-
-void sampler_reseed(Sampler *s, uint64_t seed)
-{
-    uint64_t x = seed;
-    for (int i = 0; i < 4; i++)
-        s->rng[i] = splitmix64(&x);
-}
+void sampler_reseed(Sampler *s, uint64_t seed) { rng_seed(&s->rng, seed); }
 
 int sampler_init(Sampler *s, const SamplerParams *p, int vocab, Err *e)
 {
@@ -209,7 +180,7 @@ static int top_p_full(Sampler *s, float *logits, float max, double inv_t)
         if (cum >= want)
             break;
     }
-    double r = rng_uniform(s->rng) * cum, c = 0;
+    double r = rng_uniform(&s->rng) * cum, c = 0;
     for (size_t i = 0; i < n; i++) {
         c += s->prob[s->idx[i]];
         if (r < c)
@@ -268,7 +239,7 @@ int sampler_sample(Sampler *s, float *logits, const int32_t *history, size_t n_h
         mass = z;
     }
 
-    double r = rng_uniform(s->rng) * mass, cum = 0;
+    double r = rng_uniform(&s->rng) * mass, cum = 0;
     for (size_t i = 0; i < n; i++) {
         cum += s->prob[i];
         if (r < cum)

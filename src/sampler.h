@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "rng.h"
 
 typedef struct SamplerParams {
     float temperature;  /* <= 0: greedy */
@@ -44,7 +45,7 @@ typedef struct SamplerParams {
 typedef struct Sampler {
     SamplerParams p;
     int vocab;
-    uint64_t rng[4];  /* xoshiro256** state */
+    Rng rng;
     int32_t *idx;     /* (vocab) candidate ids, best first once selected */
     float *prob;      /* (vocab) candidate weights exp((l - max) / T) */
     uint8_t *seen;    /* (vocab) repetition marks, all zero between calls */
