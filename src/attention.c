@@ -50,3 +50,69 @@ void attention_forward(Pool *pool, AttnArgs *a)
 {
     pool_run(pool, attn_task, a);
 }
+
+/* ---- training: forward beside backward ---- */
+
+static void train_fwd_task(void *arg, int ith, int nth)
+{
+    AttnTrain *a = arg;
+    const int T = a->T, hd = a->hd, ldq = a->n_heads * hd, ldk = a->n_kv * hd, grp = a->n_heads / a->n_kv;
+    const float scale = 1.0f / sqrtf((float)hd);
+    for (int task = ith; task < a->B * a->n_kv; task += nth) {
+        const int b = task / a->n_kv, g = task % a->n_kv;
+        const float *k = a->k + (long)b * T * ldk + (long)g * hd, *v = a->v + (long)b * T * ldk + (long)g * hd;
+        for (int h = g * grp; h < (g + 1) * grp; h++) {
+            const float *q = a->q + (long)b * T * ldq + (long)h * hd;
+            float *p = a->p + ((long)b * a->n_heads + h) * T * T, *out = a->out + (long)b * T * ldq + (long)h * hd;
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, scale, q, ldq, k, ldk, 0.0f, p, T);
+            for (int t = 0; t < T; t++) {
+                float *row = p + (long)t * T;
+                softmax_forward(row, t + 1);
+                memset(row + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, p, T, v, ldk, 0.0f, out, ldq);
+        }
+    }
+}
+
+void attention_train_forward(Pool *pool, AttnTrain *a) { pool_run(pool, train_fwd_task, a); }
+
+/* With S = q k^T scale, P = softmax(S) (causal), O = P v:
+ *   dv += P^T dO,  dP = dO v^T,  dS = P (dP - rowsum(dP P)),
+ *   dq = dS k scale,  dk += dS^T q scale. */
+static void train_bwd_task(void *arg, int ith, int nth)
+{
+    AttnTrain *a = arg;
+    const int T = a->T, hd = a->hd, ldq = a->n_heads * hd, ldk = a->n_kv * hd, grp = a->n_heads / a->n_kv;
+    const float scale = 1.0f / sqrtf((float)hd);
+    float *dp = a->dp + (long)ith * T * T;
+    for (int task = ith; task < a->B * a->n_kv; task += nth) {
+        const int b = task / a->n_kv, g = task % a->n_kv;
+        const long kvo = (long)b * T * ldk + (long)g * hd;
+        const float *k = a->k + kvo, *v = a->v + kvo;
+        float *dk = a->dk + kvo, *dv = a->dv + kvo;
+        for (int h = g * grp; h < (g + 1) * grp; h++) {
+            const long qo = (long)b * T * ldq + (long)h * hd;
+            const float *q = a->q + qo, *dout = a->dout + qo, *p = a->p + ((long)b * a->n_heads + h) * T * T;
+            const float beta = h == g * grp ? 0.0f : 1.0f;
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, 1.0f, p, T, dout, ldq, beta, dv, ldk);
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, 1.0f, dout, ldq, v, ldk, 0.0f, dp, T);
+            for (int t = 0; t < T; t++) {
+                const float *pr = p + (long)t * T;
+                float *dr = dp + (long)t * T;
+                double dot = 0;
+                for (int j = 0; j <= t; j++)
+                    dot += (double)pr[j] * dr[j];
+                for (int j = 0; j <= t; j++)
+                    dr[j] = pr[j] * (dr[j] - (float)dot);
+                for (int j = t + 1; j < T; j++)
+                    dr[j] = 0;
+            }
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, scale, dp, T, k, ldk, 0.0f,
+                        a->dq + qo, ldq);
+            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, scale, dp, T, q, ldq, beta, dk, ldk);
+        }
+    }
+}
+
+void attention_train_backward(Pool *pool, AttnTrain *a) { pool_run(pool, train_bwd_task, a); }

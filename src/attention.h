@@ -21,4 +21,23 @@ typedef struct AttnArgs {
 
 void attention_forward(Pool *pool, AttnArgs *a);
 
+/* Training: B independent rows of T positions each (row b's tokens are rows
+ * b*T .. b*T+T-1 of q, k, v, out).  The probabilities are kept in
+ * p[B, n_heads, T, T] for the backward.  Work is split by (row, kv head),
+ * so the heads that share a kv head, whose key and value gradients add up,
+ * stay on one thread. */
+typedef struct AttnTrain {
+    const float *q, *k, *v; /* [B*T, n_heads*hd], [B*T, n_kv*hd] x2 */
+    float *p;               /* [B, n_heads, T, T] */
+    float *out;             /* [B*T, n_heads*hd] */
+    int B, T, n_heads, n_kv, hd;
+    /* backward */
+    const float *dout;
+    float *dq, *dk, *dv;    /* overwritten */
+    float *dp;              /* per thread [T, T] scratch */
+} AttnTrain;
+
+void attention_train_forward(Pool *pool, AttnTrain *a);
+void attention_train_backward(Pool *pool, AttnTrain *a);
+
 #endif

@@ -8,6 +8,11 @@
 
 void rmsnorm_forward(float *out, const float *x, const float *w, int T, int n, float eps)
 {
+    rmsnorm_forward_r(out, NULL, x, w, T, n, eps);
+}
+
+void rmsnorm_forward_r(float *out, float *rinv, const float *x, const float *w, int T, int n, float eps)
+{
     for (int t = 0; t < T; t++) {
         const float *xr = x + (long)t * n;
         float *o = out + (long)t * n;
@@ -15,8 +20,31 @@ void rmsnorm_forward(float *out, const float *x, const float *w, int T, int n, f
         for (int i = 0; i < n; i++)
             ss += (double)xr[i] * xr[i];
         float r = (float)(1.0 / sqrt(ss / n + eps));
+        if (rinv)
+            rinv[t] = r;
         for (int i = 0; i < n; i++)
             o[i] = xr[i] * r * w[i];
+    }
+}
+
+/* y = x r w with r = (mean(x^2) + eps)^-1/2, so
+ * dx = r (dy w) - x r^3 / n * sum(dy w x), dw = sum over rows of dy x r. */
+void rmsnorm_backward(float *dx, float *dw, const float *dy, const float *x, const float *rinv, const float *w,
+                      int T, int n)
+{
+    for (int t = 0; t < T; t++) {
+        const float *xr = x + (long)t * n, *g = dy + (long)t * n;
+        float *d = dx + (long)t * n;
+        const float r = rinv[t];
+        double dot = 0;
+        for (int i = 0; i < n; i++)
+            dot += (double)g[i] * w[i] * xr[i];
+        const float c = (float)(dot * r * r * r / n);
+        for (int i = 0; i < n; i++)
+            d[i] += r * g[i] * w[i] - xr[i] * c;
+        if (dw)
+            for (int i = 0; i < n; i++)
+                dw[i] += g[i] * xr[i] * r;
     }
 }
 
@@ -45,7 +73,10 @@ void rope_tables(float *cos_t, float *sin_t, int n_pos, int hd, double theta, do
     }
 }
 
-void rope_forward(float *x, int T, int n_heads, int hd, int pos0, const float *cos_t, const float *sin_t)
+/* RoPE rotates each pair (i, i + hd/2) by the position's angle; its
+ * backward is the rotation by minus that angle. */
+static void rope_rotate(float *x, int T, int n_heads, int hd, int pos0, const float *cos_t, const float *sin_t,
+                        float sign)
 {
     int half = hd / 2;
     for (int t = 0; t < T; t++) {
@@ -54,11 +85,22 @@ void rope_forward(float *x, int T, int n_heads, int hd, int pos0, const float *c
             float *v = x + ((long)t * n_heads + h) * hd;
             for (int i = 0; i < half; i++) {
                 float a = v[i], b = v[i + half];
-                v[i] = a * c[i] - b * s[i];
-                v[i + half] = b * c[i] + a * s[i];
+                float sn = sign * s[i];
+                v[i] = a * c[i] - b * sn;
+                v[i + half] = b * c[i] + a * sn;
             }
         }
     }
+}
+
+void rope_forward(float *x, int T, int n_heads, int hd, int pos0, const float *cos_t, const float *sin_t)
+{
+    rope_rotate(x, T, n_heads, hd, pos0, cos_t, sin_t, 1.0f);
+}
+
+void rope_backward(float *dx, int T, int n_heads, int hd, int pos0, const float *cos_t, const float *sin_t)
+{
+    rope_rotate(dx, T, n_heads, hd, pos0, cos_t, sin_t, -1.0f);
 }
 
 #if defined(__AVX512F__)
@@ -89,14 +131,29 @@ static inline __mmask16 tail_mask(long left)
     return left >= 16 ? (__mmask16)0xffff : (__mmask16)((1u << left) - 1);
 }
 
-void swiglu_forward(float *g, const float *u, long n)
+void swiglu_forward_to(float *out, const float *g, const float *u, long n)
 {
     const __m512 one = _mm512_set1_ps(1.0f);
     for (long i = 0; i < n; i += 16) {
         __mmask16 m = tail_mask(n - i);
         __m512 x = _mm512_maskz_loadu_ps(m, g + i);
         __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
-        _mm512_mask_storeu_ps(g + i, m, _mm512_mul_ps(_mm512_mul_ps(x, sig), _mm512_maskz_loadu_ps(m, u + i)));
+        _mm512_mask_storeu_ps(out + i, m, _mm512_mul_ps(_mm512_mul_ps(x, sig), _mm512_maskz_loadu_ps(m, u + i)));
+    }
+}
+
+/* a = silu(g) u: du = da silu(g), dg = da u s (1 + g (1 - s)), s = sigmoid(g). */
+void swiglu_backward(float *dg, float *du, const float *da, const float *g, const float *u, long n)
+{
+    const __m512 one = _mm512_set1_ps(1.0f);
+    for (long i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        __m512 x = _mm512_maskz_loadu_ps(m, g + i), d = _mm512_maskz_loadu_ps(m, da + i);
+        __m512 sig = _mm512_div_ps(one, _mm512_add_ps(one, exp16(_mm512_sub_ps(_mm512_setzero_ps(), x))));
+        __m512 silu = _mm512_mul_ps(x, sig);
+        __m512 dsilu = _mm512_mul_ps(sig, _mm512_fmadd_ps(x, _mm512_sub_ps(one, sig), one));
+        _mm512_mask_storeu_ps(du + i, m, _mm512_mul_ps(d, silu));
+        _mm512_mask_storeu_ps(dg + i, m, _mm512_mul_ps(_mm512_mul_ps(d, _mm512_maskz_loadu_ps(m, u + i)), dsilu));
     }
 }
 
@@ -119,11 +176,45 @@ void softmax_forward(float *x, int n)
         _mm512_mask_storeu_ps(x + i, m, _mm512_mul_ps(_mm512_maskz_loadu_ps(m, x + i), inv));
     }
 }
+float logsumexp(const float *x, int n)
+{
+    __m512 vmx = _mm512_set1_ps(-INFINITY);
+    for (int i = 0; i < n; i += 16)
+        vmx = _mm512_mask_max_ps(vmx, tail_mask(n - i), vmx, _mm512_maskz_loadu_ps(tail_mask(n - i), x + i));
+    const float mx = _mm512_reduce_max_ps(vmx);
+    const __m512 vm = _mm512_set1_ps(mx);
+    __m512 vs = _mm512_setzero_ps();
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = tail_mask(n - i);
+        vs = _mm512_mask_add_ps(vs, m, vs, exp16(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, x + i), vm)));
+    }
+    return mx + logf(_mm512_reduce_add_ps(vs));
+}
 #else
-void swiglu_forward(float *g, const float *u, long n)
+float logsumexp(const float *x, int n)
+{
+    float mx = x[0];
+    for (int i = 1; i < n; i++)
+        mx = x[i] > mx ? x[i] : mx;
+    double s = 0;
+    for (int i = 0; i < n; i++)
+        s += expf(x[i] - mx);
+    return mx + (float)log(s);
+}
+
+void swiglu_forward_to(float *out, const float *g, const float *u, long n)
 {
     for (long i = 0; i < n; i++)
-        g[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+        out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+void swiglu_backward(float *dg, float *du, const float *da, const float *g, const float *u, long n)
+{
+    for (long i = 0; i < n; i++) {
+        float s = 1.0f / (1.0f + expf(-g[i]));
+        du[i] = da[i] * g[i] * s;
+        dg[i] = da[i] * u[i] * s * (1.0f + g[i] * (1.0f - s));
+    }
 }
 
 void softmax_forward(float *x, int n)
@@ -141,6 +232,8 @@ void softmax_forward(float *x, int n)
         x[i] *= inv;
 }
 #endif
+
+void swiglu_forward(float *g, const float *u, long n) { swiglu_forward_to(g, g, u, n); }
 
 void add_inplace(float *out, const float *x, long n)
 {
