@@ -1,6 +1,7 @@
 /* fsutil.c - whole-file reads, atomic writes, path joins (see fsutil.h). */
 #include "fsutil.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libgen.h>
@@ -161,4 +162,53 @@ int fs_mkdirs(const char *path, Err *e)
     }
     free(p);
     return 0;
+}
+
+int fs_remove_tree(const char *path, Err *e)
+{
+    struct stat st;
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : err_set(e, "%s: %s", path, strerror(errno));
+    if (S_ISDIR(st.st_mode)) {
+        DIR *d = opendir(path);
+        if (!d)
+            return err_set(e, "%s: %s", path, strerror(errno));
+        struct dirent *de;
+        int rc = 0;
+        while (rc == 0 && (de = readdir(d))) {
+            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+                continue;
+            char *child = fs_join(path, de->d_name);
+            rc = child ? fs_remove_tree(child, e) : err_set(e, "out of memory");
+            free(child);
+        }
+        closedir(d);
+        if (rc)
+            return rc;
+        if (rmdir(path) != 0)
+            return err_set(e, "%s: %s", path, strerror(errno));
+        return 0;
+    }
+    if (unlink(path) != 0)
+        return err_set(e, "%s: %s", path, strerror(errno));
+    return 0;
+}
+
+int fs_replace_dir(const char *src, const char *dst, Err *e)
+{
+    size_t n = strlen(dst);
+    char *old = malloc(n + 5);
+    if (!old)
+        return err_set(e, "out of memory");
+    memcpy(old, dst, n);
+    memcpy(old + n, ".old", 5);
+    int rc = fs_remove_tree(old, e);
+    if (rc == 0 && fs_exists(dst) && rename(dst, old) != 0)
+        rc = err_set(e, "%s: cannot move aside: %s", dst, strerror(errno));
+    if (rc == 0 && rename(src, dst) != 0)
+        rc = err_set(e, "%s: cannot rename to %s: %s", src, dst, strerror(errno));
+    if (rc == 0)
+        rc = fs_remove_tree(old, e);
+    free(old);
+    return rc;
 }

@@ -21,4 +21,12 @@ int fs_exists(const char *path);
 /* mkdir -p */
 int fs_mkdirs(const char *path, Err *e);
 
+/* rm -r: a file, or a folder and everything in it; a missing path is fine. */
+int fs_remove_tree(const char *path, Err *e);
+
+/* Puts the finished folder src in the place of dst: dst (if any) is moved
+ * aside to dst.old, src renamed to dst, dst.old removed.  A crash leaves
+ * either the old folder (as dst or dst.old) or the new one, never a mix. */
+int fs_replace_dir(const char *src, const char *dst, Err *e);
+
 #endif

@@ -1,0 +1,40 @@
+/* adamw.h - the optimizer: AdamW with global gradient-norm clipping, and
+ * the learning-rate schedules.
+ *
+ * The update is PyTorch's torch.optim.AdamW: decoupled weight decay
+ * (w -= lr * wd * w), moments m and v with bias correction, and
+ * w -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps).  Clipping is
+ * torch.nn.utils.clip_grad_norm_'s: when the global L2 norm exceeds
+ * max_norm every gradient is scaled by max_norm / (norm + 1e-6).  Norms are
+ * summed in double in a fixed order, so a run is reproducible. */
+#ifndef INFUSE_ADAMW_H
+#define INFUSE_ADAMW_H
+
+#include <stddef.h>
+
+typedef struct OptParam {
+    float *w, *g, *m, *v;   /* weights, gradient, first and second moment: n floats each */
+    size_t n;
+    int decay;              /* weight decay applies */
+} OptParam;
+
+typedef struct AdamW {
+    double beta1, beta2, eps, weight_decay;
+    long t;                 /* updates made */
+} AdamW;
+
+/* Global L2 norm of the gradients. */
+double grad_norm(const OptParam *p, int n);
+/* Scales every gradient so the norm is at most max_norm (> 0); returns the norm before. */
+double grad_clip(OptParam *p, int n, double max_norm);
+/* One update at learning rate lr; gradients are left as they are. */
+void adamw_step(AdamW *o, OptParam *p, int n, double lr);
+
+typedef enum { SCHED_CONSTANT, SCHED_COSINE } Schedule;
+
+/* Learning rate for update number step (0-based) of total: linear warm-up
+ * from lr/warmup to lr over `warmup` updates, then constant, or cosine
+ * decay to lr * min_ratio at the last update. */
+double lr_at(Schedule s, double lr, long step, long total, long warmup, double min_ratio);
+
+#endif
