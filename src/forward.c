@@ -63,8 +63,34 @@ static void rows(RowKind kind, RunState *s, int T, const float *w, float *a, flo
         pool_run(s->pool, row_task, &j);
 }
 
-static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits, int all)
+/* The rows of one forward call: T tokens of one sequence (positions
+ * n_past ...), or one token from each of T sequences, each with its own
+ * cache, position and adapter (seq != NULL: batched decode across stages).
+ * Buffers are s's either way. */
+typedef struct Rows {
+    RunState *s;
+    RunState *const *seq;   /* NULL, or T sequences (s is seq[0]) */
+    int T;
+} Rows;
+
+static void add_lora(const Rows *r, int l, LoraTarget t, float *y, int ldy, const float *x)
 {
+    const int in = t == LORA_O ? r->s->m->cfg.n_heads * r->s->m->cfg.head_dim
+                 : t == LORA_DOWN ? r->s->m->cfg.intermediate : r->s->m->cfg.hidden;
+    if (!r->seq) {
+        if (r->s->lora)
+            lora_apply(r->s->lora, l, t, y, ldy, x, r->T, r->s->lu);
+        return;
+    }
+    for (int i = 0; i < r->T; i++)
+        if (r->seq[i]->lora)
+            lora_apply(r->seq[i]->lora, l, t, y + (long)i * ldy, ldy, x + (long)i * in, 1, r->seq[i]->lu);
+}
+
+static void forward_rows(const Rows *r, const int32_t *tok, float *logits, int all)
+{
+    RunState *s = r->s;
+    const int T = r->T;
     const Model *m = s->m;
     const ModelConfig *c = &m->cfg;
     const int H = c->hidden, I = c->intermediate, hd = c->head_dim;
@@ -78,33 +104,60 @@ static void forward_chunk(RunState *s, const int32_t *tok, int T, float *logits,
     for (int l = 0; l < c->n_layers; l++) {
         const LayerWeights *w = &m->layers[l];
         float *kc = s->kc + (long)l * s->ctx * KV, *vc = s->vc + (long)l * s->ctx * KV;
-        float *knew = kc + (long)pos0 * KV, *vnew = vc + (long)pos0 * KV;
+        /* One sequence writes its new keys and values straight into its
+         * cache; rows of several go through hg/hu and are copied to theirs. */
+        float *knew = r->seq ? s->hg : kc + (long)pos0 * KV, *vnew = r->seq ? s->hu : vc + (long)pos0 * KV;
 
         /* The previous layer's MLP output (in xn) joins the residual here. */
         rows(l == 0 ? ROW_NORM : ROW_ADD_NORM, s, T, w->attn_norm, NULL, NULL);
         MatmulOut qkv[3] = {{s->q, Q, &w->q}, {knew, KV, &w->k}, {vnew, KV, &w->v}};
         matmul_many(mm, s->xn, T, 3, qkv);
+        add_lora(r, l, LORA_Q, s->q, Q, s->xn);
+        add_lora(r, l, LORA_K, knew, KV, s->xn);
+        add_lora(r, l, LORA_V, vnew, KV, s->xn);
         if (w->bq) {
             add_bias(s->q, w->bq, T, Q, Q);
             add_bias(knew, w->bk, T, KV, KV);
             add_bias(vnew, w->bv, T, KV, KV);
         }
-        rows(ROW_ROPE, s, T, NULL, s->q, knew);
-
-        AttnArgs a = {s->att, s->q, kc, vc, T, pos0, c->n_heads, c->n_kv_heads, hd, s->scores, s->ctx};
-        attention_forward(s->pool, &a);
+        if (!r->seq) {
+            rows(ROW_ROPE, s, T, NULL, s->q, knew);
+            AttnArgs a = {s->att, s->q, kc, vc, T, pos0, c->n_heads, c->n_kv_heads, hd, s->scores, s->ctx};
+            attention_forward(s->pool, &a);
+        } else {
+            for (int i = 0; i < T; i++) {
+                RunState *q = r->seq[i];
+                const int pos = q->n_past;
+                float *qkc = q->kc + (long)l * q->ctx * KV, *qvc = q->vc + (long)l * q->ctx * KV;
+                rope_forward(s->q + (long)i * Q, 1, c->n_heads, hd, pos, s->rope_cos, s->rope_sin);
+                rope_forward(knew + (long)i * KV, 1, c->n_kv_heads, hd, pos, s->rope_cos, s->rope_sin);
+                memcpy(qkc + (long)pos * KV, knew + (long)i * KV, sizeof(float) * (size_t)KV);
+                memcpy(qvc + (long)pos * KV, vnew + (long)i * KV, sizeof(float) * (size_t)KV);
+                AttnArgs a = {s->att + (long)i * Q, s->q + (long)i * Q, qkc, qvc, 1, pos, c->n_heads,
+                              c->n_kv_heads, hd, s->scores, s->ctx};
+                attention_forward(s->pool, &a);
+            }
+        }
         matmul(mm, s->xn, H, s->att, T, &w->o);
+        add_lora(r, l, LORA_O, s->xn, H, s->att);
         rows(ROW_ADD_NORM, s, T, w->mlp_norm, NULL, NULL);
         MatmulOut gu[2] = {{s->hg, I, &w->gate}, {s->hu, I, &w->up}};
         matmul_many(mm, s->xn, T, 2, gu);
+        add_lora(r, l, LORA_GATE, s->hg, I, s->xn);
+        add_lora(r, l, LORA_UP, s->hu, I, s->xn);
         rows(ROW_SWIGLU, s, T, NULL, s->hg, s->hu);
         matmul(mm, s->xn, H, s->hg, T, &w->down);
+        add_lora(r, l, LORA_DOWN, s->xn, H, s->hg);
     }
     add_inplace(s->x, s->xn, (long)T * H);
-    s->n_past += T;
+    if (r->seq)
+        for (int i = 0; i < T; i++)
+            r->seq[i]->n_past++;
+    else
+        s->n_past += T;
     if (!logits)
         return;
-    if (all) {
+    if (all || r->seq) {
         rmsnorm_forward(s->xn, s->x, m->final_norm, T, H, c->norm_eps);
         matmul(mm, logits, c->vocab, s->xn, T, &m->lm_head);
     } else {
@@ -132,8 +185,28 @@ int model_forward(RunState *s, const int32_t *tokens, int T, float *logits, int 
             out = logits + (long)done * c->vocab;
         else if (last)
             out = logits;
-        forward_chunk(s, tokens + done, n, out, all);
+        Rows r = {s, NULL, n};
+        forward_rows(&r, tokens + done, out, all);
         done += n;
     }
+    return 0;
+}
+
+int model_forward_multi(RunState *const *seq, int n, const int32_t *tokens, float *logits, Err *e)
+{
+    RunState *s = seq[0];
+    const ModelConfig *c = &s->m->cfg;
+    if (n <= 0 || n > s->t_max)
+        return err_set(e, "forward: %d sequences for a state of %d rows", n, s->t_max);
+    for (int i = 0; i < n; i++) {
+        if (seq[i]->m != s->m)
+            return err_set(e, "forward: sequences of different models");
+        if (seq[i]->n_past + 1 > seq[i]->ctx)
+            return err_set(e, "forward: sequence %d is at the end of its context of %d", i, seq[i]->ctx);
+        if (tokens[i] < 0 || tokens[i] >= c->vocab)
+            return err_set(e, "forward: token id %d is outside the vocabulary (0..%d)", tokens[i], c->vocab - 1);
+    }
+    Rows r = {s, seq, n};
+    forward_rows(&r, tokens, logits, 1);
     return 0;
 }

@@ -13,4 +13,11 @@
 
 int model_forward(RunState *s, const int32_t *tokens, int T, float *logits, int all, Err *e);
 
+/* One decode step for n sequences at once, each with its own cache,
+ * position and adapter (runstate_set_lora) over the same model: tokens[i]
+ * goes to seq[i], logits[n, V] come back.  The weights are read once for
+ * all n rows, which is what makes comparing stages side by side cheap.
+ * seq[0]'s buffers do the work: its t_max must be >= n. */
+int model_forward_multi(RunState *const *seq, int n, const int32_t *tokens, float *logits, Err *e);
+
 #endif

@@ -2,6 +2,7 @@
 #include "lora.h"
 #include "rng.h"
 
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,15 +22,15 @@ int lora_target_parse(const char *name)
 
 void lora_target_shape(const ModelConfig *c, LoraTarget t, int *in, int *out)
 {
-    const int H = c->hidden, Q = c->n_heads * c->head_dim, KV = c->n_kv_heads * c->head_dim, I = c->intermediate;
+    const int H = c->hidden, Q = c->n_heads * c->head_dim, KV = c->n_kv_heads * c->head_dim, FF = c->intermediate;
     switch (t) {
     case LORA_Q: *in = H, *out = Q; break;
     case LORA_K:
     case LORA_V: *in = H, *out = KV; break;
     case LORA_O: *in = Q, *out = H; break;
     case LORA_GATE:
-    case LORA_UP: *in = H, *out = I; break;
-    default: *in = I, *out = H; break;
+    case LORA_UP: *in = H, *out = FF; break;
+    default: *in = FF, *out = H; break;
     }
 }
 
@@ -125,4 +126,14 @@ size_t lora_params(const Lora *l)
                 n += (size_t)l->rank * (size_t)(m->in + m->out);
         }
     return n;
+}
+
+void lora_apply(const Lora *l, int layer, LoraTarget t, float *y, int ldy, const float *x, int T, float *lu)
+{
+    const LoraMat *p = lora_mat(l, layer, t);
+    if (!p)
+        return;
+    const int r = l->rank;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, r, p->in, 1.0f, x, p->in, p->A, p->in, 0.0f, lu, r);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, p->out, r, lora_scale(l), lu, r, p->B, r, 1.0f, y, ldy);
 }

@@ -73,6 +73,11 @@ static inline LoraMat *lora_mat(const Lora *l, int layer, LoraTarget t)
     return m->A ? m : NULL;
 }
 
+/* y[T, out] += scale (x[T, in] A^T) B^T for the pair on projection t of
+ * layer `layer`, if l has one (inference: no dropout).  lu: [T, rank]
+ * scratch.  Rank-sized products, on the calling thread. */
+void lora_apply(const Lora *l, int layer, LoraTarget t, float *y, int ldy, const float *x, int T, float *lu);
+
 /* Number of trainable parameters. */
 size_t lora_params(const Lora *l);
 

@@ -66,6 +66,7 @@ void runstate_free(RunState *s)
     free(s->kc);
     free(s->vc);
     free(s->scores);
+    free(s->lu);
     free(s->rope_cos);
     free(s->rope_sin);
     matmul_free(&s->mm);
@@ -82,4 +83,20 @@ size_t runstate_bytes(const RunState *s)
     size_t n = T * (2 * H + 2 * Q + 2 * I) + 2 * (size_t)c->n_layers * (size_t)s->ctx * KV +
                (size_t)pool_threads(s->pool) * T * (size_t)s->ctx + (size_t)s->ctx * (size_t)c->head_dim;
     return n * sizeof(float) + s->mm.scratch_stride * (size_t)pool_threads(s->pool) * sizeof(float);
+}
+
+int runstate_set_lora(RunState *s, const Lora *l, Err *e)
+{
+    if (l && l->n_layers != s->m->cfg.n_layers)
+        return err_set(e, "the adapter has %d layers, the model %d", l->n_layers, s->m->cfg.n_layers);
+    if (l && l->rank > s->lu_rank) {
+        float *lu = realloc(s->lu, sizeof(float) * (size_t)s->t_max * (size_t)l->rank);
+        if (!lu)
+            return err_set(e, "out of memory for the adapter");
+        s->lu = lu;
+        s->lu_rank = l->rank;
+    }
+    s->lora = l;
+    runstate_reset(s);
+    return 0;
 }

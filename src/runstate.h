@@ -9,6 +9,7 @@
 #define INFUSE_RUNSTATE_H
 
 #include "err.h"
+#include "lora.h"
 #include "matmul.h"
 #include "model.h"
 #include "pool.h"
@@ -27,11 +28,19 @@ typedef struct RunState {
     float *kc, *vc;         /* [L, ctx, nkv*hd] */
     float *scores;          /* [threads, t_max, ctx] */
     float *rope_cos, *rope_sin; /* [ctx, hd/2] */
+    const Lora *lora;       /* adapter applied to every projection, or NULL (borrowed) */
+    float *lu;              /* [t_max, lora rank] */
+    int lu_rank;
 } RunState;
 
 /* ctx <= 0 takes min(max_position_embeddings, 4096); t_max <= 0 takes 256. */
 int runstate_init(RunState *s, const Model *m, Pool *pool, int ctx, int t_max, Err *e);
 void runstate_free(RunState *s);
+/* Applies the adapter l (NULL: none) from the next forward on; it must be
+ * made for this model's shapes.  Also forgets the cached positions, which
+ * were computed with the previous adapter. */
+int runstate_set_lora(RunState *s, const Lora *l, Err *e);
+
 /* Forgets the cached positions (a new sequence). */
 void runstate_reset(RunState *s);
 /* Bytes the state holds. */
