@@ -7,7 +7,8 @@
 #include "fsutil.h"
 #include "utf8.h"
 
-void text_position(const char *s, size_t off, long *line, long *col)
+/* The 1-based line and column (in characters) of byte offset off of s. */
+static void text_position(const char *s, size_t off, long *line, long *col)
 {
     *line = 1;
     *col = 1;

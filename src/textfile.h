@@ -29,7 +29,4 @@ typedef struct TextFile {
 int textfile_read(TextFile *f, const char *path, Sha256 *sha, Err *e);
 void textfile_free(TextFile *f);
 
-/* The 1-based line and column (in characters) of byte offset off of s. */
-void text_position(const char *s, size_t off, long *line, long *col);
-
 #endif
