@@ -3,9 +3,14 @@
  *
  * The file is read into memory, loaded as one YAML document, and walked
  * against tables of known keys: one table per section, each entry naming the
- * key, its kind, where it lives in Config and its allowed range.  A new
- * section (train:, bench:) is a new table plus one K_SECTION line in
- * top_keys.  Every message carries the 1-based line and column of the node
+ * key, its kind, where it lives and its allowed range.  Offsets are
+ * relative to the struct the table describes: Config for the top level
+ * and the sections that live in it directly (data, chat, sampling), and a
+ * K_SECTION with an offset moves the base into a member struct (train ->
+ * ConfigTrain, train.cpt -> ConfigStage, lora -> ConfigLora).  A new
+ * section (bench:) is a new table plus one K_SECTION line in top_keys.
+ * Defaults that depend on other keys are filled in after the walk
+ * (finish).  Every message carries the 1-based line and column of the node
  * it is about; libyaml's marks are 0-based. */
 #include "config.h"
 
@@ -19,6 +24,8 @@
 #include <string.h>
 #include <yaml.h>
 
+#include "lora.h"
+
 #define CONFIG_MAX_BYTES (16u << 20)
 
 typedef enum {
@@ -29,11 +36,20 @@ typedef enum {
     K_U64,      /* unsigned 64-bit integer */
     K_TEMPLATE, /* chat template name */
     K_STRLIST,  /* list of non-empty strings; uses off and off2 (count) */
+    K_PATHLIST, /* a path or a list of paths, resolved; off and off2 (count) */
+    K_BOOL,     /* true / false, into an int */
+    K_CHOICE,   /* one of choices[], its index into an int */
+    K_TARGETS,  /* list of LoRA module names, into an unsigned bitmask */
+    K_INIT,     /* "base" | "cpt" | a path: ConfigInit at off, path at off2 */
     K_ADAPTERS, /* mapping stage name -> path */
-    K_SECTION,  /* mapping with its own table */
+    K_SECTION,  /* mapping with its own table, based at off */
 } KeyKind;
 
-enum { LO_OPEN = 1, HI_OPEN = 2 };
+enum {
+    LO_OPEN = 1,
+    HI_OPEN = 2,
+    TRACK = 4, /* remember that the file set it (for defaults taken from other keys) */
+};
 
 typedef struct Key {
     const char *name;
@@ -42,6 +58,7 @@ typedef struct Key {
     double lo, hi;
     unsigned flags;
     const struct Key *sub;
+    const char *const *choices; /* K_CHOICE, NULL-terminated */
 } Key;
 
 #define F(field) offsetof(Config, field)
@@ -72,6 +89,71 @@ static const Key sampling_keys[] = {
     {0},
 };
 
+#undef F
+
+static const char *const schedules[] = {"cosine", "constant", NULL};
+
+#define L(field) offsetof(ConfigLora, field)
+static const Key lora_keys[] = {
+    {.name = "rank", .kind = K_INT, .off = L(rank), .lo = 1, .hi = INT_MAX},
+    {.name = "alpha", .kind = K_FLOAT, .off = L(alpha), .lo = 0, .hi = INFINITY, .flags = LO_OPEN},
+    {.name = "dropout", .kind = K_FLOAT, .off = L(dropout), .lo = 0, .hi = 1, .flags = HI_OPEN},
+    {.name = "targets", .kind = K_TARGETS, .off = L(targets)},
+    {.name = "rslora", .kind = K_BOOL, .off = L(rslora)},
+    {0},
+};
+#undef L
+
+/* The keys every stage has; sft_keys adds its own. */
+#define S(field) offsetof(ConfigStage, field)
+#define STAGE_KEYS \
+    {.name = "data", .kind = K_PATHLIST, .off = S(data), .off2 = S(n_data)}, \
+    {.name = "valid", .kind = K_PATH, .off = S(valid)}, \
+    {.name = "valid_fraction", .kind = K_FLOAT, .off = S(valid_fraction), .lo = 0, .hi = 0.5}, \
+    {.name = "output", .kind = K_PATH, .off = S(output)}, \
+    {.name = "epochs", .kind = K_INT, .off = S(epochs), .lo = 1, .hi = INT_MAX}, \
+    {.name = "steps", .kind = K_INT, .off = S(steps), .lo = 0, .hi = INT_MAX}, \
+    {.name = "batch", .kind = K_INT, .off = S(batch), .lo = 1, .hi = INT_MAX}, \
+    {.name = "grad_accum", .kind = K_INT, .off = S(grad_accum), .lo = 1, .hi = INT_MAX}, \
+    {.name = "seq_len", .kind = K_INT, .off = S(seq_len), .lo = 2, .hi = INT_MAX}, \
+    {.name = "lr", .kind = K_FLOAT, .off = S(lr), .lo = 0, .hi = INFINITY, .flags = LO_OPEN}, \
+    {.name = "schedule", .kind = K_CHOICE, .off = S(schedule), .choices = schedules}, \
+    {.name = "warmup", .kind = K_INT, .off = S(warmup), .lo = 0, .hi = INT_MAX}, \
+    {.name = "min_lr_ratio", .kind = K_FLOAT, .off = S(min_lr_ratio), .lo = 0, .hi = 1}, \
+    {.name = "weight_decay", .kind = K_FLOAT, .off = S(weight_decay), .lo = 0, .hi = INFINITY}, \
+    {.name = "beta1", .kind = K_FLOAT, .off = S(beta1), .lo = 0, .hi = 1, .flags = HI_OPEN}, \
+    {.name = "beta2", .kind = K_FLOAT, .off = S(beta2), .lo = 0, .hi = 1, .flags = HI_OPEN}, \
+    {.name = "eps", .kind = K_FLOAT, .off = S(eps), .lo = 0, .hi = INFINITY, .flags = LO_OPEN}, \
+    {.name = "grad_clip", .kind = K_FLOAT, .off = S(grad_clip), .lo = 0, .hi = INFINITY}, \
+    {.name = "full", .kind = K_BOOL, .off = S(full)}, \
+    {.name = "lora", .kind = K_SECTION, .off = S(lora), .sub = lora_keys}, \
+    {.name = "eval_every", .kind = K_INT, .off = S(eval_every), .lo = 0, .hi = INT_MAX}, \
+    {.name = "save_every", .kind = K_INT, .off = S(save_every), .lo = 0, .hi = INT_MAX}, \
+    {.name = "patience", .kind = K_INT, .off = S(patience), .lo = 0, .hi = INT_MAX}, \
+    {.name = "min_delta", .kind = K_FLOAT, .off = S(min_delta), .lo = 0, .hi = INFINITY}, \
+    {.name = "seed", .kind = K_U64, .off = S(seed), .flags = TRACK}, \
+    {.name = "threads", .kind = K_INT, .off = S(threads), .lo = 0, .hi = INT_MAX}
+
+static const Key cpt_keys[] = {STAGE_KEYS, {0}};
+
+static const Key sft_keys[] = {
+    STAGE_KEYS,
+    {.name = "init_from", .kind = K_INIT, .off = S(init_from), .off2 = S(init_path)},
+    {.name = "mask_prompt", .kind = K_BOOL, .off = S(mask_prompt)},
+    {.name = "golden_weight", .kind = K_FLOAT, .off = S(golden_weight), .lo = 0, .hi = INFINITY},
+    {0},
+};
+#undef STAGE_KEYS
+#undef S
+
+static const Key train_keys[] = {
+    {.name = "cpt", .kind = K_SECTION, .off = offsetof(ConfigTrain, cpt), .sub = cpt_keys},
+    {.name = "sft", .kind = K_SECTION, .off = offsetof(ConfigTrain, sft), .sub = sft_keys},
+    {.name = "runs", .kind = K_PATH, .off = offsetof(ConfigTrain, runs_dir)},
+    {0},
+};
+
+#define F(field) offsetof(Config, field)
 static const Key top_keys[] = {
     {.name = "model", .kind = K_PATH, .off = F(model)},
     {.name = "adapters", .kind = K_ADAPTERS, .off = F(adapters), .off2 = F(n_adapters)},
@@ -79,10 +161,44 @@ static const Key top_keys[] = {
     {.name = "chat", .kind = K_SECTION, .sub = chat_keys},
     {.name = "sampling", .kind = K_SECTION, .sub = sampling_keys},
     {.name = "threads", .kind = K_INT, .off = F(threads), .lo = 0, .hi = INT_MAX},
+    {.name = "train", .kind = K_SECTION, .off = F(train), .sub = train_keys},
     {0},
 };
-
 #undef F
+
+static void stage_defaults(ConfigStage *s, int sft)
+{
+    memset(s, 0, sizeof *s);
+    s->valid_fraction = 0.1f;
+    s->epochs = 1;
+    s->batch = 4;
+    s->grad_accum = 1;
+    s->seq_len = 512;
+    s->lr = 2e-4f;
+    s->schedule = CONFIG_SCHEDULE_COSINE;
+    s->warmup = 10;
+    s->min_lr_ratio = 0.1f;
+    s->beta1 = 0.9f;
+    s->beta2 = 0.999f;
+    s->eps = 1e-8f;
+    s->grad_clip = 1.0f;
+    s->lora = (ConfigLora){.rank = 8, .alpha = 16.0f, .dropout = 0.05f, .targets = LORA_ALL_TARGETS};
+    s->init_from = sft ? CONFIG_INIT_CPT : CONFIG_INIT_BASE;
+    s->mask_prompt = 1;
+    s->golden_weight = 1.0f;
+    s->eval_every = 50;
+    s->save_every = 100;
+}
+
+static void stage_free(ConfigStage *s)
+{
+    for (size_t i = 0; i < s->n_data; i++)
+        free(s->data[i]);
+    free(s->data);
+    free(s->valid);
+    free(s->output);
+    free(s->init_path);
+}
 
 void config_defaults(Config *c)
 {
@@ -96,6 +212,8 @@ void config_defaults(Config *c)
     c->max_tokens = 256;
     c->seed = 0;
     c->threads = 0;
+    stage_defaults(&c->train.cpt, 0);
+    stage_defaults(&c->train.sft, 1);
 }
 
 void config_free(Config *c)
@@ -115,6 +233,9 @@ void config_free(Config *c)
     for (size_t i = 0; i < c->n_stop; i++)
         free(c->stop[i]);
     free(c->stop);
+    stage_free(&c->train.cpt);
+    stage_free(&c->train.sft);
+    free(c->train.runs_dir);
     for (size_t i = 0; i < c->n_warnings; i++)
         free(c->warnings[i]);
     free(c->warnings);
@@ -147,6 +268,8 @@ typedef struct Ctx {
     const char *file; /* as given, for messages */
     size_t dir_len;   /* bytes of file up to and including its last '/' */
     Err *e;
+    void *tracked[8]; /* fields of TRACK keys the file set */
+    size_t n_tracked;
 } Ctx;
 
 /* err_set with "FILE:LINE:COL: " in front, at a node's start. */
@@ -270,10 +393,10 @@ static int in_range(const Key *k, double v)
     return 1;
 }
 
-static int set_number(Ctx *x, const Key *k, const yaml_node_t *n, const char *key)
+static int set_number(Ctx *x, char *base, const Key *k, const yaml_node_t *n, const char *key)
 {
     const char *s;
-    char *field = (char *)x->c + k->off;
+    char *field = base + k->off;
     char rt[64];
     if (k->kind == K_FLOAT) {
         double v;
@@ -315,10 +438,10 @@ static int set_number(Ctx *x, const Key *k, const yaml_node_t *n, const char *ke
     return 0;
 }
 
-static int set_strlist(Ctx *x, const Key *k, const yaml_node_t *n, const char *key)
+static int set_strlist(Ctx *x, char *base, const Key *k, const yaml_node_t *n, const char *key)
 {
-    char ***list = (char ***)((char *)x->c + k->off);
-    size_t *count = (size_t *)((char *)x->c + k->off2);
+    char ***list = (char ***)(base + k->off);
+    size_t *count = (size_t *)(base + k->off2);
     for (size_t i = 0; i < *count; i++)
         free((*list)[i]);
     free(*list);
@@ -326,8 +449,17 @@ static int set_strlist(Ctx *x, const Key *k, const yaml_node_t *n, const char *k
     *count = 0;
     if (is_null(n))
         return 0;
+    int paths = k->kind == K_PATHLIST;
+    if (paths && n->type == YAML_SCALAR_NODE) {
+        if (!(*list = calloc(1, sizeof **list)))
+            return oom(x);
+        if (get_path(x, n, key, &(*list)[0]) < 0)
+            return -1;
+        *count = 1;
+        return 0;
+    }
     if (n->type != YAML_SEQUENCE_NODE)
-        return expect_err(x, n, key, "a list of strings");
+        return expect_err(x, n, key, paths ? "a path or a list of paths" : "a list of strings");
     size_t len = (size_t)(n->data.sequence.items.top - n->data.sequence.items.start);
     if (len == 0)
         return 0;
@@ -340,14 +472,18 @@ static int set_strlist(Ctx *x, const Key *k, const yaml_node_t *n, const char *k
             return -1;
         if (!*s)
             return node_err(x, item, "%s: an empty string is not allowed", key);
-        if (!((*list)[i] = strdup(s)))
+        if (paths) {
+            if (resolve(x, s, &(*list)[i]) < 0)
+                return -1;
+        } else if (!((*list)[i] = strdup(s))) {
             return oom(x);
+        }
         *count = i + 1;
     }
     return 0;
 }
 
-static int walk(Ctx *x, const yaml_node_t *map, const Key *table, const char *prefix);
+static int walk(Ctx *x, const yaml_node_t *map, const Key *table, const char *prefix, char *base);
 
 static int set_adapters(Ctx *x, const Key *k, const yaml_node_t *n, const char *key)
 {
@@ -389,9 +525,96 @@ static int set_adapters(Ctx *x, const Key *k, const yaml_node_t *n, const char *
     return 0;
 }
 
-static int set_value(Ctx *x, const Key *k, const yaml_node_t *n, const char *key)
+static int set_bool(Ctx *x, const yaml_node_t *n, const char *key, int *out)
 {
-    char *field = (char *)x->c + k->off;
+    static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False", "FALSE"};
+    if (n->type == YAML_SCALAR_NODE && n->data.scalar.style == YAML_PLAIN_SCALAR_STYLE)
+        for (int i = 0; i < 3; i++) {
+            if (strcmp(sv(n), yes[i]) == 0) {
+                *out = 1;
+                return 0;
+            }
+            if (strcmp(sv(n), no[i]) == 0) {
+                *out = 0;
+                return 0;
+            }
+        }
+    return expect_err(x, n, key, "true or false");
+}
+
+static int set_choice(Ctx *x, const Key *k, const yaml_node_t *n, const char *key, int *out)
+{
+    char what[128] = "";
+    size_t nc = 0;
+    while (k->choices[nc])
+        nc++;
+    for (size_t i = 0; i < nc; i++)
+        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", i == 0 ? "" : i + 1 == nc ? " or " : ", ",
+                 k->choices[i]);
+    const char *s;
+    if (scalar_text(x, n, key, what, 0, &s) < 0)
+        return -1;
+    for (size_t i = 0; i < nc; i++)
+        if (strcmp(s, k->choices[i]) == 0) {
+            *out = (int)i;
+            return 0;
+        }
+    return expect_err(x, n, key, what);
+}
+
+static int set_targets(Ctx *x, const yaml_node_t *n, const char *key, unsigned *out)
+{
+    if (is_null(n)) {
+        *out = LORA_ALL_TARGETS;
+        return 0;
+    }
+    if (n->type != YAML_SEQUENCE_NODE)
+        return expect_err(x, n, key, "a list of module names");
+    yaml_node_item_t *it = n->data.sequence.items.start, *top = n->data.sequence.items.top;
+    if (it == top)
+        return node_err(x, n, "%s: an empty list: name at least one module", key);
+    unsigned mask = 0;
+    for (; it < top; it++) {
+        const yaml_node_t *item = yaml_document_get_node(x->doc, *it);
+        const char *s;
+        if (scalar_text(x, item, key, "a module name", 0, &s) < 0)
+            return -1;
+        int t = lora_target_parse(s);
+        if (t < 0) {
+            char names[160] = "";
+            for (int i = 0; i < LORA_N_TARGETS; i++)
+                snprintf(names + strlen(names), sizeof names - strlen(names), "%s%s", i ? ", " : "",
+                         lora_target_name((LoraTarget)i));
+            return node_err(x, item, "%s: unknown module \"%s\" (expected %s)", key, s, names);
+        }
+        mask |= 1u << t;
+    }
+    *out = mask;
+    return 0;
+}
+
+/* "base" and "cpt" name stages; anything else is a folder ("./cpt" for a
+ * folder that happens to be called cpt). */
+static int set_init(Ctx *x, const yaml_node_t *n, const char *key, ConfigInit *init, char **path)
+{
+    const char *s;
+    if (scalar_text(x, n, key, "base, cpt or an adapter folder", 0, &s) < 0)
+        return -1;
+    if (!*s)
+        return expect_err(x, n, key, "base, cpt or an adapter folder");
+    char *p = NULL;
+    ConfigInit v = !strcmp(s, "base") ? CONFIG_INIT_BASE : !strcmp(s, "cpt") ? CONFIG_INIT_CPT : CONFIG_INIT_PATH;
+    if (v == CONFIG_INIT_PATH && resolve(x, s, &p) < 0)
+        return -1;
+    free(*path);
+    *path = p;
+    *init = v;
+    return 0;
+}
+
+static int set_value(Ctx *x, char *base, const Key *k, const yaml_node_t *n, const char *key)
+{
+    char *field = base + k->off;
     const char *s;
     switch (k->kind) {
     case K_PATH: {
@@ -415,7 +638,7 @@ static int set_value(Ctx *x, const Key *k, const yaml_node_t *n, const char *key
     case K_FLOAT:
     case K_INT:
     case K_U64:
-        return set_number(x, k, n, key);
+        return set_number(x, base, k, n, key);
     case K_TEMPLATE: {
         if (scalar_text(x, n, key, "a chat template name", 0, &s) < 0)
             return -1;
@@ -425,7 +648,16 @@ static int set_value(Ctx *x, const Key *k, const yaml_node_t *n, const char *key
         return 0;
     }
     case K_STRLIST:
-        return set_strlist(x, k, n, key);
+    case K_PATHLIST:
+        return set_strlist(x, base, k, n, key);
+    case K_BOOL:
+        return set_bool(x, n, key, (int *)field);
+    case K_CHOICE:
+        return set_choice(x, k, n, key, (int *)field);
+    case K_TARGETS:
+        return set_targets(x, n, key, (unsigned *)field);
+    case K_INIT:
+        return set_init(x, n, key, (ConfigInit *)field, (char **)(base + k->off2));
     case K_ADAPTERS:
         return set_adapters(x, k, n, key);
     case K_SECTION:
@@ -433,7 +665,7 @@ static int set_value(Ctx *x, const Key *k, const yaml_node_t *n, const char *key
             return 0;
         if (n->type != YAML_MAPPING_NODE)
             return expect_err(x, n, key, "a mapping of settings");
-        return walk(x, n, k->sub, key);
+        return walk(x, n, k->sub, key, base + k->off);
     }
     return 0;
 }
@@ -491,7 +723,7 @@ static int warn(Ctx *x, const yaml_node_t *n, const char *key, const char *name,
     return 0;
 }
 
-static int walk(Ctx *x, const yaml_node_t *map, const Key *table, const char *prefix)
+static int walk(Ctx *x, const yaml_node_t *map, const Key *table, const char *prefix, char *base)
 {
     yaml_node_pair_t *start = map->data.mapping.pairs.start, *top = map->data.mapping.pairs.top;
     for (yaml_node_pair_t *pr = start; pr < top; pr++) {
@@ -517,8 +749,10 @@ static int walk(Ctx *x, const yaml_node_t *map, const Key *table, const char *pr
                 return -1;
             continue;
         }
-        if (set_value(x, k, vn, key) < 0)
+        if (set_value(x, base, k, vn, key) < 0)
             return -1;
+        if ((k->flags & TRACK) && x->n_tracked < sizeof x->tracked / sizeof x->tracked[0])
+            x->tracked[x->n_tracked++] = base + k->off;
     }
     return 0;
 }
@@ -604,6 +838,49 @@ static int yaml_err(const yaml_parser_t *p, const char *path, const char *buf, s
     return err_set(e, "%s:%zu:%zu: %s", path, p->problem_mark.line + 1, p->problem_mark.column + 1, problem);
 }
 
+/* ---- defaults taken from other keys ------------------------------------ */
+
+static int was_set(const Ctx *x, const void *field)
+{
+    for (size_t i = 0; i < x->n_tracked; i++)
+        if (x->tracked[i] == field)
+            return 1;
+    return 0;
+}
+
+static int finish_stage(Ctx *x, ConfigStage *s, const char *data, const char *output)
+{
+    if (s->n_data == 0 && data) {
+        if (!(s->data = malloc(sizeof *s->data)) || !(s->data[0] = strdup(data)))
+            return oom(x);
+        s->n_data = 1;
+    }
+    if (!s->output && resolve(x, output, &s->output) < 0)
+        return -1;
+    if (!was_set(x, &s->seed))
+        s->seed = x->c->seed;
+    if (s->threads == 0)
+        s->threads = x->c->threads;
+    return 0;
+}
+
+static int finish(Ctx *x)
+{
+    Config *c = x->c;
+    if (finish_stage(x, &c->train.cpt, c->corpus, "adapters/cpt") < 0 ||
+        finish_stage(x, &c->train.sft, c->qa, "adapters/sft") < 0)
+        return -1;
+    if (!c->train.runs_dir && resolve(x, "runs", &c->train.runs_dir) < 0)
+        return -1;
+    return 0;
+}
+
+static size_t dir_len(const char *path)
+{
+    const char *slash = strrchr(path, '/');
+    return slash ? (size_t)(slash - path) + 1 : 0;
+}
+
 static int parse(Config *c, const char *path, const char *buf, size_t len, Err *e)
 {
     yaml_parser_t parser;
@@ -630,14 +907,15 @@ static int parse(Config *c, const char *path, const char *buf, size_t len, Err *
             yaml_document_delete(&extra);
         }
     }
-    const char *slash = strrchr(path, '/');
-    Ctx x = {c, &doc, path, slash ? (size_t)(slash - path) + 1 : 0, e};
+    Ctx x = {.c = c, .doc = &doc, .file = path, .dir_len = dir_len(path), .e = e};
     if (rc == 0 && root && !is_null(root)) {
         if (root->type != YAML_MAPPING_NODE)
             rc = expect_err(&x, root, "top level", "a mapping of settings");
         else
-            rc = walk(&x, root, top_keys, "");
+            rc = walk(&x, root, top_keys, "", (char *)c);
     }
+    if (rc == 0)
+        rc = finish(&x);
     yaml_document_delete(&doc);
     yaml_parser_delete(&parser);
     return rc;
@@ -649,8 +927,15 @@ static int load(Config *c, const char *path, int optional, Err *e)
     size_t len = 0;
     config_defaults(c);
     int rc = read_file(path, &buf, &len, e);
-    if (rc == -2 && optional)
+    if (rc == -2 && optional) {
+        /* No file: the project folder is still the one it would be in. */
+        Ctx x = {.c = c, .file = path, .dir_len = dir_len(path), .e = e};
+        if (finish(&x) < 0) {
+            config_free(c);
+            return -1;
+        }
         return 0;
+    }
     if (rc < 0)
         return -1;
     if (!(c->path = strdup(path))) {

@@ -7,6 +7,15 @@
  * file's folder and stored resolved ("proj/infuse.yaml" with
  * `model: models/base` gives "proj/models/base"); absolute paths are kept.
  *
+ * The train: section has one ConfigStage per training stage (cpt, sft).
+ * Some of their defaults come from elsewhere in the file and are filled in
+ * by config_load / config_load_optional after the whole file is read, so
+ * key order does not matter: a stage's data defaults to data.corpus (cpt)
+ * or data.qa (sft), its output to adapters/cpt or adapters/sft and
+ * train.runs to runs (both resolved like written paths: under the yaml's
+ * folder), its seed to sampling.seed and its threads (when 0) to the
+ * top-level threads.  config_defaults leaves those paths NULL.
+ *
  * Errors are one line, "FILE:LINE:COLUMN: key.name: problem" (1-based),
  * for YAML syntax, wrong types, out-of-range values, unknown chat templates,
  * duplicate keys and the like.  Unknown keys are not errors: they become
@@ -30,6 +39,62 @@ typedef struct ConfigAdapter {
     char *path;  /* PEFT adapter folder, resolved */
 } ConfigAdapter;
 
+typedef enum ConfigSchedule { CONFIG_SCHEDULE_COSINE, CONFIG_SCHEDULE_CONSTANT } ConfigSchedule;
+
+/* Where a stage's trainable weights start from. */
+typedef enum ConfigInit {
+    CONFIG_INIT_BASE,   /* a new adapter (PEFT init) on the base model */
+    CONFIG_INIT_CPT,    /* the cpt stage's output when it exists, else as BASE */
+    CONFIG_INIT_PATH,   /* the adapter folder init_path */
+} ConfigInit;
+
+typedef struct ConfigLora {
+    int rank;               /* >= 1 */
+    float alpha;            /* > 0 */
+    float dropout;          /* [0, 1) */
+    unsigned targets;       /* bit (1 << LoraTarget) per module (lora.h); never 0 */
+    int rslora;             /* scale alpha / sqrt(rank) */
+} ConfigLora;
+
+/* One training stage; docs/config.md says what each key does. */
+typedef struct ConfigStage {
+    char **data;            /* files / folders, resolved; none if unset and no default */
+    size_t n_data;
+    char *valid;            /* held-out file; NULL = split valid_fraction off data */
+    float valid_fraction;   /* [0, 0.5] */
+    char *output;           /* adapter folder (with full: a model folder) */
+    int epochs;             /* >= 1; used when steps is 0 */
+    int steps;              /* >= 0; optimizer steps, 0 = epochs decide */
+    int batch;              /* >= 1 examples per micro-batch */
+    int grad_accum;         /* >= 1 micro-batches per step */
+    int seq_len;            /* >= 2 tokens */
+    float lr;               /* > 0, peak learning rate */
+    ConfigSchedule schedule;
+    int warmup;             /* >= 0 steps of linear warm-up */
+    float min_lr_ratio;     /* [0, 1]: cosine floor as a fraction of lr */
+    float weight_decay;     /* >= 0 (AdamW, decoupled) */
+    float beta1, beta2;     /* [0, 1) */
+    float eps;              /* > 0 */
+    float grad_clip;        /* >= 0: global norm limit, 0 = off */
+    int full;               /* 1: train every weight instead of LoRA */
+    ConfigLora lora;
+    ConfigInit init_from;   /* sft only; cpt always starts from BASE */
+    char *init_path;        /* with CONFIG_INIT_PATH, resolved; else NULL */
+    int mask_prompt;        /* sft only: loss on answers only */
+    float golden_weight;    /* sft only: >= 0, loss weight of data.golden */
+    int eval_every;         /* >= 0 steps; 0 = only at the end */
+    int save_every;         /* >= 0 steps; 0 = only at the end */
+    int patience;           /* >= 0 evaluations without improvement; 0 = never stop early */
+    float min_delta;        /* >= 0: the least validation-loss drop that counts */
+    uint64_t seed;
+    int threads;            /* >= 0; 0 = all cores */
+} ConfigStage;
+
+typedef struct ConfigTrain {
+    ConfigStage cpt, sft;
+    char *runs_dir;         /* run logs, resolved */
+} ConfigTrain;
+
 typedef struct Config {
     char *path;                /* file it was read from, NULL for defaults */
     char *model;               /* model folder (HF layout), NULL = not set */
@@ -48,12 +113,14 @@ typedef struct Config {
     char **stop;               /* extra stop strings, none empty */
     size_t n_stop;
     int threads;               /* >= 0; 0 = all cores */
+    ConfigTrain train;
     char **warnings;           /* one line each, for the caller to show */
     size_t n_warnings;
 } Config;
 
 /* Fills c with every key's default; allocates nothing (so c needs no
- * config_free, though calling it is harmless). */
+ * config_free, though calling it is harmless), so the path defaults that
+ * depend on the file's folder (see above) stay NULL. */
 void config_defaults(Config *c);
 
 /* Defaults, then the file at path over them.  c is overwritten, not freed

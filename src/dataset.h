@@ -4,28 +4,52 @@
  * is a target (predicted from positions < i; mask[0] is always 0).  Batches
  * are B examples padded to the longest of them; padding has mask 0.
  *
+ * Files are read whole as UTF-8 text (textfile.h): a leading byte order mark
+ * is dropped; invalid UTF-8, NUL bytes and empty files are errors.  JSONL
+ * files hold one JSON object per line; blank lines are skipped.
+ *
  * CPT (continued pre-training): .txt / .md files (one document each) and
- * {"text": ...} JSONL (one document per line) are tokenized, each document
- * followed by the end-of-sequence token, joined, and cut into windows of
- * seq_len tokens (the last, shorter window kept); every token but a
- * window's first is a target.
+ * {"text": ...} JSONL (one document per line; other keys ignored) are
+ * tokenized as literal text (special-token strings in them are not
+ * special), each document followed by the end-of-sequence token, joined in
+ * the order given, and cut into windows of seq_len tokens (the last,
+ * shorter window kept unless it is a single token, which has no target);
+ * every token but a window's first is a target.  A folder stands for its
+ * .txt, .md and .jsonl files (any letter case; not its subfolders, not
+ * names starting with '.') in strcmp order of their names; a file named
+ * directly is JSONL if its name ends in .jsonl and one document otherwise.
  *
  * SFT (supervised fine-tuning): JSONL records, one per line, of the forms
  *   {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...]}
- *   {"prompt": "...", "completion": "..."}
+ *   {"prompt": "...", "completion": "..."}   (one user and one assistant message)
  *   {"text": "User: ...\n\nAssistant: ..."}   (our users' existing files;
- *        turns split at "\n\nUser:" / "\n\nAssistant:", "User:" / "Assistant:"
- *        at the start; a record with no assistant turn is an error)
- * rendered with the chat template (chat_template.h); the loss is on the
- * assistant spans only (mask_prompt, the default) or on every token, and a
- * plain-template conversation gets the end-of-sequence token appended as a
- * target.  Records longer than seq_len are cut to seq_len and counted.
+ *        turns start at "User:" / "Assistant:" at the start of the text or
+ *        after "\n\n"; the one space after the colon is dropped; text before
+ *        the first turn is a system message, as the plain template renders
+ *        one)
+ * Other keys are ignored; a record with more than one of these forms is an
+ * error.  Every record needs an assistant message.  Records are rendered
+ * with the chat template (chat_template.h) and tokenized with special
+ * tokens parsed, piece by piece at the assistant spans' edges so that no
+ * token straddles a span edge; the loss is on the tokens of the assistant
+ * spans only (mask_prompt, the default) or on every token.  A plain-template
+ * conversation that ends with an assistant message gets eos_id appended as
+ * a target (plain has no end-of-turn marker of its own).
  *
- * Errors name file:line and the problem (malformed JSON, a field of the
- * wrong type, an unknown role, a record with no assistant turn, an empty
- * file or an empty dataset); nothing is skipped silently.
+ * Records longer than seq_len are cut to seq_len and counted in
+ * n_truncated.  One whose targets all lie past seq_len would train nothing:
+ * it is counted in n_truncated and in n_dropped and not added, so a caller
+ * can warn about both.
  *
- * Ownership: a Dataset owns its examples; dataset_free releases them. */
+ * Errors name file:line and the problem (malformed JSON with the column
+ * where parsing stopped, a field missing or of the wrong type, an unknown
+ * role, a record with no assistant turn, an empty file, a file whose
+ * records were all dropped, no examples at all); nothing is skipped
+ * silently.  A load that fails leaves the Dataset as it was.
+ *
+ * Ownership: a Dataset starts zeroed ({0}), owns its examples, and
+ * dataset_free releases them.  Batcher and Batch are caller-owned too,
+ * released by batcher_free and batch_free; a Batcher borrows its Dataset. */
 #ifndef INFUSE_DATASET_H
 #define INFUSE_DATASET_H
 
@@ -35,6 +59,7 @@
 #include "chat_template.h"
 #include "err.h"
 #include "rng.h"
+#include "sha256.h"
 #include "tokenizer.h"
 
 typedef struct Example {
@@ -49,8 +74,11 @@ typedef struct Dataset {
     size_t n, cap;
     long n_tokens;      /* sum of n */
     long n_targets;     /* sum of mask */
-    long n_truncated;   /* records cut to seq_len */
+    long n_truncated;   /* SFT records cut to seq_len (dropped ones included) */
+    long n_dropped;     /* SFT records not added: no target within seq_len */
+    long n_files;       /* files read */
     char sha256[65];    /* of the bytes read, all files in order, hex */
+    Sha256 hash;        /* running state behind sha256 */
 } Dataset;
 
 typedef struct SftOptions {
@@ -63,15 +91,23 @@ typedef struct SftOptions {
 } SftOptions;
 
 /* Adds the documents of the files paths[0..n) (a folder means its .txt, .md
- * and .jsonl files in name order). */
+ * and .jsonl files in name order), windowed as one stream.  seq_len >= 2;
+ * eos_id is a token of tok. */
 int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, int seq_len,
                      int eos_id, Err *e);
-/* Adds the records of the JSONL file path. */
+/* Adds the records of the JSONL file path.  Several files (Q&A, then
+ * golden data with a larger weight) may go into one Dataset. */
 int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const SftOptions *o, Err *e);
 void dataset_free(Dataset *d);
 
+/* The longest example's length (0 when empty). */
+int dataset_max_len(const Dataset *d);
+
 /* Moves a deterministic fraction (by seed) of d's examples into valid,
- * at least one, leaving at least one in d. */
+ * round(fraction * n) clamped to at least one, leaving at least one in d;
+ * both keep the examples' original order.  fraction in [0, 1); d needs at
+ * least 2 examples; valid must be empty (zeroed).  valid gets d's sha256
+ * (the same bytes); n_truncated / n_dropped stay with d. */
 int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Err *e);
 
 /* The order examples are visited in: a fresh seeded permutation per epoch.
@@ -81,7 +117,8 @@ typedef struct Batcher {
     const Dataset *d;
     uint64_t seed;
     long epoch, pos;        /* next example: perm(epoch)[pos] */
-    size_t *perm;           /* of the current epoch */
+    size_t *perm;           /* [d->n], of the current epoch */
+    int max_T;              /* dataset_max_len(d) */
 } Batcher;
 
 typedef struct Batch {
@@ -91,13 +128,19 @@ typedef struct Batch {
     float *weight;          /* [B] */
     int *len;               /* [B] */
     long n_targets;         /* sum of mask */
+    size_t cap;             /* elements allocated in tok and mask */
+    int cap_B;              /* elements allocated in weight and len */
 } Batch;
 
+/* A Batcher at state (seed, epoch, pos) of the non-empty d; a pos past the
+ * end of an epoch carries into the following ones.  d must not change
+ * while b uses it. */
 int batcher_init(Batcher *b, const Dataset *d, uint64_t seed, long epoch, long pos, Err *e);
 void batcher_free(Batcher *b);
 /* Fills the next B examples into out (allocated to B x max_T on first use
  * and reused; max_T = the longest example in the dataset), moving to the
- * next epoch (a new permutation) when one ends. */
+ * next epoch (a new permutation) when one ends.  out starts zeroed; rows
+ * are T apart.  B > d->n is allowed (an example may then appear twice). */
 int batcher_next(Batcher *b, int B, Batch *out, Err *e);
 void batch_free(Batch *out);
 
