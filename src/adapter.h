@@ -11,8 +11,9 @@
  *                              (mlp.gate_proj / up_proj / down_proj likewise), F32, F16 or BF16
  * Adapters written by PEFT load too; what infuse cannot apply (DoRA,
  * rank_pattern / alpha_pattern, modules_to_save, bias other than "none",
- * target modules other than the seven projections, layers_to_transform) is
- * an error naming the file and the key, never silently ignored. */
+ * target modules other than the seven projections, layers_to_transform, an
+ * initialisation that rewrote the base weights: PiSSA, OLoRA, LoftQ, CorDA)
+ * is an error naming the file and the key, never silently ignored. */
 #ifndef INFUSE_ADAPTER_H
 #define INFUSE_ADAPTER_H
 

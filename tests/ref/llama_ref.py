@@ -7,7 +7,7 @@ so that the numbers here are a reference for the C engine, not a competitor.
 Contents
   * a hand-written safetensors reader / writer (F32, F16, BF16, I32)
   * float32 -> bfloat16 rounding (round to nearest even on the top 16 bits)
-  * Config / load_model(folder) / forward(model, tokens) -> logits [T, V]
+  * Config / load_model(folder) / forward(model, tokens[, lora]) -> logits [T, V]
   * greedy(model, tokens, n) -> (ids, logits)
 
 Weight names are exactly Hugging Face's:
@@ -239,11 +239,23 @@ def linear(x, w, b=None):
     return y if b is None else y + b
 
 
-def forward(model, tokens, return_attn=False):
+def proj(w, module, x, lora=None):
+    """The projection `module` (HF path without ".weight") applied to x, plus
+    the LoRA update scale * (x A^T) B^T when lora adapts that module (PEFT's
+    order: base output, bias included, then the low-rank term)."""
+    y = linear(x, w[module + ".weight"], w.get(module + ".bias"))
+    if lora is not None and module in lora.A:
+        y = y + lora.scale * ((x @ lora.A[module].T) @ lora.B[module].T)
+    return y
+
+
+def forward(model, tokens, return_attn=False, lora=None):
     """Full-sequence causal forward from position 0. Returns logits [T, V] (float64).
 
     With return_attn, also returns a list (per layer) of attention
-    probabilities [n_heads, T, T].
+    probabilities [n_heads, T, T].  lora (train_ref.Lora: dicts A and B
+    keyed by module path, and scale) adds the adapter's updates; dropout is
+    not modelled (it is off at evaluation and in the fixtures).
     """
     c, w = model.cfg, model.w
     tokens = torch.as_tensor(list(tokens), dtype=torch.long)
@@ -258,9 +270,9 @@ def forward(model, tokens, return_attn=False):
     for i in range(c.num_hidden_layers):
         p = f"model.layers.{i}."
         h = rms_norm(x, w[p + "input_layernorm.weight"], c.rms_norm_eps)
-        q = linear(h, w[p + "self_attn.q_proj.weight"], w.get(p + "self_attn.q_proj.bias"))
-        k = linear(h, w[p + "self_attn.k_proj.weight"], w.get(p + "self_attn.k_proj.bias"))
-        v = linear(h, w[p + "self_attn.v_proj.weight"], w.get(p + "self_attn.v_proj.bias"))
+        q = proj(w, p + "self_attn.q_proj", h, lora)
+        k = proj(w, p + "self_attn.k_proj", h, lora)
+        v = proj(w, p + "self_attn.v_proj", h, lora)
         q = q.view(T, nh, hd).transpose(0, 1)                           # [nh, T, hd]
         k = k.view(T, nkv, hd).transpose(0, 1)                          # [nkv, T, hd]
         v = v.view(T, nkv, hd).transpose(0, 1)
@@ -274,11 +286,11 @@ def forward(model, tokens, return_attn=False):
         if return_attn:
             attns.append(probs)
         o = (probs @ v).transpose(0, 1).reshape(T, nh * hd)
-        x = x + linear(o, w[p + "self_attn.o_proj.weight"])
+        x = x + proj(w, p + "self_attn.o_proj", o, lora)
         h = rms_norm(x, w[p + "post_attention_layernorm.weight"], c.rms_norm_eps)
-        g = linear(h, w[p + "mlp.gate_proj.weight"])
-        u = linear(h, w[p + "mlp.up_proj.weight"])
-        x = x + linear(torch.nn.functional.silu(g) * u, w[p + "mlp.down_proj.weight"])
+        g = proj(w, p + "mlp.gate_proj", h, lora)
+        u = proj(w, p + "mlp.up_proj", h, lora)
+        x = x + proj(w, p + "mlp.down_proj", torch.nn.functional.silu(g) * u, lora)
     x = rms_norm(x, w["model.norm.weight"], c.rms_norm_eps)
     logits = x @ model.lm_head().T
     return (logits, attns) if return_attn else logits
