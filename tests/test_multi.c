@@ -62,7 +62,7 @@ static void test_inference_vs_training(const Model *m, const Lora *l, Pool *pool
     memset(mask, 1, sizeof mask);
     float w = 1;
     int len = T;
-    Batch b = {1, T, tok, mask, &w, &len, T - 1};
+    Batch b = {.B = 1, .T = T, .tok = tok, .mask = mask, .weight = &w, .len = &len, .n_targets = T - 1};
     double ls, ws;
     CHECK(train_forward(&ts, &b, 0, 0, &ls, &ws, &e) == 0);
     double d = max_diff(inf, ts.logits, (long)T * V);

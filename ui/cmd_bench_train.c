@@ -126,8 +126,9 @@ int cmd_bench_train(int argc, char **argv)
     int nop = collect(&m, &g, &m1, &m2, full ? NULL : &lw, &lg, &l1, &l2, &op);
     AdamW opt = {0.9, 0.999, 1e-8, 0.0, 0};
 
-    Batch b = {(int)B, (int)T, calloc((size_t)(B * T), sizeof(int32_t)), calloc((size_t)(B * T), 1),
-               malloc(sizeof(float) * (size_t)B), malloc(sizeof(int) * (size_t)B), 0};
+    Batch b = {.B = (int)B, .T = (int)T, .tok = calloc((size_t)(B * T), sizeof(int32_t)),
+               .mask = calloc((size_t)(B * T), 1), .weight = malloc(sizeof(float) * (size_t)B),
+               .len = malloc(sizeof(int) * (size_t)B)};
     Rng rng;
     rng_seed(&rng, 1);
     for (long i = 0; i < B * T; i++) {
