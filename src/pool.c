@@ -1,5 +1,6 @@
 /* pool.c - spinning-then-sleeping thread pool (see pool.h for the design). */
 #include "pool.h"
+#include "blas_env.h"
 
 #include <immintrin.h>
 #include <pthread.h>
@@ -56,6 +57,9 @@ static void *worker(void *arg)
 
 Pool *pool_new(int n_threads)
 {
+    /* Every product runs on these threads; OpenBLAS's own would compete
+     * with them for the cores (and spin in sched_yield). */
+    blas_env_single_thread();
     Pool *p = calloc(1, sizeof *p);
     if (!p)
         return NULL;
