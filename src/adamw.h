@@ -5,12 +5,17 @@
  * (w -= lr * wd * w), moments m and v with bias correction, and
  * w -= lr / (1 - b1^t) * m / (sqrt(v / (1 - b2^t)) + eps).  Clipping is
  * torch.nn.utils.clip_grad_norm_'s: when the global L2 norm exceeds
- * max_norm every gradient is scaled by max_norm / (norm + 1e-6).  Norms are
- * summed in double in a fixed order, so a run is reproducible. */
+ * max_norm every gradient is scaled by max_norm / (norm + 1e-6); here the
+ * scale is applied as the update reads each gradient, saving a pass over
+ * them.  Work is split over the pool in fixed chunks and the norm's partial
+ * sums are added in chunk order, so results do not depend on the number of
+ * threads. */
 #ifndef INFUSE_ADAMW_H
 #define INFUSE_ADAMW_H
 
 #include <stddef.h>
+
+#include "pool.h"
 
 typedef struct OptParam {
     float *w, *g, *m, *v;   /* weights, gradient, first and second moment: n floats each */
@@ -23,12 +28,15 @@ typedef struct AdamW {
     long t;                 /* updates made */
 } AdamW;
 
-/* Global L2 norm of the gradients. */
-double grad_norm(const OptParam *p, int n);
-/* Scales every gradient so the norm is at most max_norm (> 0); returns the norm before. */
-double grad_clip(OptParam *p, int n, double max_norm);
-/* One update at learning rate lr; gradients are left as they are. */
-void adamw_step(AdamW *o, OptParam *p, int n, double lr);
+/* Global L2 norm of the gradients (pool may be NULL: one thread). */
+double grad_norm(Pool *pool, const OptParam *p, int n);
+/* The factor clip_grad_norm_ scales gradients by: 1 when norm <= max_norm
+ * or max_norm <= 0 (no clipping). */
+double clip_factor(double norm, double max_norm);
+/* One update at learning rate lr, each gradient multiplied by gscale (the
+ * clip factor) as it is read.  The gradients are left zero, ready for the
+ * next step's accumulation. */
+void adamw_step(AdamW *o, Pool *pool, OptParam *p, int n, double lr, double gscale);
 
 typedef enum { SCHED_CONSTANT, SCHED_COSINE } Schedule;
 

@@ -51,7 +51,14 @@ void attention_forward(Pool *pool, AttnArgs *a)
     pool_run(pool, attn_task, a);
 }
 
-/* ---- training: forward beside backward ---- */
+/* ---- training: forward beside backward ----
+ *
+ * Causal attention leaves the upper triangle of the T x T scores unused, so
+ * rows are taken in blocks of ABLK: block i's rows see only the keys of
+ * blocks 0..i, and the products skip the rest (a third fewer flops at
+ * T = 256). */
+
+#define ABLK 64
 
 static void train_fwd_task(void *arg, int ith, int nth)
 {
@@ -64,13 +71,19 @@ static void train_fwd_task(void *arg, int ith, int nth)
         for (int h = g * grp; h < (g + 1) * grp; h++) {
             const float *q = a->q + (long)b * T * ldq + (long)h * hd;
             float *p = a->p + ((long)b * a->n_heads + h) * T * T, *out = a->out + (long)b * T * ldq + (long)h * hd;
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, scale, q, ldq, k, ldk, 0.0f, p, T);
-            for (int t = 0; t < T; t++) {
-                float *row = p + (long)t * T;
-                softmax_forward(row, t + 1);
-                memset(row + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
+            for (int r0 = 0; r0 < T; r0 += ABLK) {
+                const int nr = T - r0 < ABLK ? T - r0 : ABLK, nk = r0 + nr;
+                float *pb = p + (long)r0 * T;
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nk, hd, scale, q + (long)r0 * ldq, ldq, k,
+                            ldk, 0.0f, pb, T);
+                for (int t = r0; t < r0 + nr; t++) {
+                    float *row = p + (long)t * T;
+                    softmax_forward(row, t + 1);
+                    memset(row + t + 1, 0, sizeof(float) * (size_t)(T - t - 1));
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, nk, 1.0f, pb, T, v, ldk, 0.0f,
+                            out + (long)r0 * ldq, ldq);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, 1.0f, p, T, v, ldk, 0.0f, out, ldq);
         }
     }
 }
@@ -91,26 +104,36 @@ static void train_bwd_task(void *arg, int ith, int nth)
         const long kvo = (long)b * T * ldk + (long)g * hd;
         const float *k = a->k + kvo, *v = a->v + kvo;
         float *dk = a->dk + kvo, *dv = a->dv + kvo;
+        for (int t = 0; t < T; t++) {
+            memset(dk + (long)t * ldk, 0, sizeof(float) * (size_t)hd);
+            memset(dv + (long)t * ldk, 0, sizeof(float) * (size_t)hd);
+        }
         for (int h = g * grp; h < (g + 1) * grp; h++) {
             const long qo = (long)b * T * ldq + (long)h * hd;
             const float *q = a->q + qo, *dout = a->dout + qo, *p = a->p + ((long)b * a->n_heads + h) * T * T;
-            const float beta = h == g * grp ? 0.0f : 1.0f;
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, 1.0f, p, T, dout, ldq, beta, dv, ldk);
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, T, T, hd, 1.0f, dout, ldq, v, ldk, 0.0f, dp, T);
-            for (int t = 0; t < T; t++) {
-                const float *pr = p + (long)t * T;
-                float *dr = dp + (long)t * T;
-                double dot = 0;
-                for (int j = 0; j <= t; j++)
-                    dot += (double)pr[j] * dr[j];
-                for (int j = 0; j <= t; j++)
-                    dr[j] = pr[j] * (dr[j] - (float)dot);
-                for (int j = t + 1; j < T; j++)
-                    dr[j] = 0;
+            for (int r0 = 0; r0 < T; r0 += ABLK) {
+                const int nr = T - r0 < ABLK ? T - r0 : ABLK, nk = r0 + nr;
+                const float *pb = p + (long)r0 * T, *dob = dout + (long)r0 * ldq, *qb = q + (long)r0 * ldq;
+                float *db = dp + (long)r0 * T;
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, hd, nr, 1.0f, pb, T, dob, ldq, 1.0f, dv,
+                            ldk);
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, nr, nk, hd, 1.0f, dob, ldq, v, ldk, 0.0f, db, T);
+                for (int t = r0; t < r0 + nr; t++) {
+                    const float *pr = p + (long)t * T;
+                    float *dr = dp + (long)t * T;
+                    double dot = 0;
+                    for (int j = 0; j <= t; j++)
+                        dot += (double)pr[j] * dr[j];
+                    for (int j = 0; j <= t; j++)
+                        dr[j] = pr[j] * (dr[j] - (float)dot);
+                    for (int j = t + 1; j < nk; j++)
+                        dr[j] = 0;
+                }
+                cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, nr, hd, nk, scale, db, T, k, ldk, 0.0f,
+                            a->dq + qo + (long)r0 * ldq, ldq);
+                cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, nk, hd, nr, scale, db, T, qb, ldq, 1.0f, dk,
+                            ldk);
             }
-            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, T, hd, T, scale, dp, T, k, ldk, 0.0f,
-                        a->dq + qo, ldq);
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, T, hd, T, scale, dp, T, q, ldq, beta, dk, ldk);
         }
     }
 }

@@ -413,8 +413,7 @@ int train_run(const TrainOptions *o, const Model *base, const Dataset *train, co
             }
         }
         const double t0 = now_s();
-        trainable_zero_grad(&r.tr);
-        double ls_all = 0;
+        double ls_all = 0;  /* (adamw_step leaves the gradients zero) */
         for (int k = 0; k < o->grad_accum && wsum > 0; k++) {
             double ls, ws;
             uint64_t drop_seed = o->seed * 0x9e3779b97f4a7c15ull + (uint64_t)r.step * 131 + (uint64_t)k + 1;
@@ -424,14 +423,14 @@ int train_run(const TrainOptions *o, const Model *base, const Dataset *train, co
             ls_all += ls;
         }
         double loss = wsum > 0 ? ls_all / wsum : 0;
-        double gnorm = o->grad_clip > 0 ? grad_clip(r.tr.p, r.tr.n, o->grad_clip) : grad_norm(r.tr.p, r.tr.n);
+        double gnorm = grad_norm(r.pool, r.tr.p, r.tr.n);
         if (!isfinite(loss) || !isfinite(gnorm)) {
             err_set(e, "the loss became %s at step %ld; stopped, and the last checkpoint (%s) is kept as it was",
                     isnan(loss) || isnan(gnorm) ? "NaN" : "infinite", r.step + 1, r.ckpt_path);
             goto out;
         }
         double lr = lr_at(o->schedule, o->lr, r.step, r.total, o->warmup, o->min_lr_ratio);
-        adamw_step(&r.opt, r.tr.p, r.tr.n, lr);
+        adamw_step(&r.opt, r.pool, r.tr.p, r.tr.n, lr, clip_factor(gnorm, o->grad_clip));
         r.step++;
         r.tokens += step_tokens;
         r.last_loss = loss;

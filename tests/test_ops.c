@@ -190,8 +190,10 @@ static void test_swiglu_grad(Rng *r)
     fd_check("swiglu dup", k.u, du, ROWS * N, swi_f, &k);
 }
 
-/* Attention: 2 rows of 5 positions, 4 heads sharing 2 kv heads of width 6. */
-enum { AB = 2, AT = 5, AH = 4, AKV = 2, AD = 6 };
+/* Attention: rows of AT positions, AH heads sharing AKV kv heads of width
+ * AD.  AT spans two of the training attention's 64-row blocks, so the
+ * blocked products and their boundaries are exercised. */
+enum { AB = 2, AT = 73, AH = 4, AKV = 2, AD = 4 };
 typedef struct AttCtx {
     Pool *pool;
     float q[AB * AT * AH * AD], k[AB * AT * AKV * AD], v[AB * AT * AKV * AD];
@@ -213,6 +215,31 @@ static void test_attention_grad(Rng *r)
     fill(r, k.v, AB * AT * AKV * AD, 1), fill(r, k.c, AB * AT * AH * AD, 1);
     static float dq[AB * AT * AH * AD], dk[AB * AT * AKV * AD], dv[AB * AT * AKV * AD];
     att_f(&k);
+    /* the output against a plain causal softmax-attention, row by row */
+    double worst = 0;
+    for (int b = 0; b < AB; b++)
+        for (int h = 0; h < AH; h++)
+            for (int t = 0; t < AT; t++) {
+                const int g = h / (AH / AKV);
+                double w[AT], mx = -1e300, sum = 0;
+                for (int j = 0; j <= t; j++) {
+                    double s = 0;
+                    for (int i = 0; i < AD; i++)
+                        s += (double)k.q[((b * AT + t) * AH + h) * AD + i] * k.k[((b * AT + j) * AKV + g) * AD + i];
+                    w[j] = s / sqrt((double)AD);
+                    mx = w[j] > mx ? w[j] : mx;
+                }
+                for (int j = 0; j <= t; j++)
+                    sum += (w[j] = exp(w[j] - mx));
+                for (int i = 0; i < AD; i++) {
+                    double o = 0;
+                    for (int j = 0; j <= t; j++)
+                        o += w[j] / sum * k.v[((b * AT + j) * AKV + g) * AD + i];
+                    double d = fabs(o - k.out[((b * AT + t) * AH + h) * AD + i]);
+                    worst = d > worst ? d : worst;
+                }
+            }
+    CHECKF(worst <= 1e-5, "attention output differs from the plain formula by %g", worst);
     AttnTrain a = {k.q, k.k, k.v, k.p, k.out, AB, AT, AH, AKV, AD, k.c, dq, dk, dv, k.dp};
     attention_train_backward(k.pool, &a);
     fd_check("attention dq", k.q, dq, AB * AT * AH * AD, att_f, &k);

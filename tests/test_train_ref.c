@@ -152,8 +152,8 @@ static void test_lora_case(const char *name, const char *model)
         trainable_zero_grad(&tr);
         CHECK(train_forward(&s, &f.b, 1, 0, &ls, &ws, &e) == 0);
         train_backward(&s, &f.b, (float)(1.0 / ws));
-        double norm = grad_clip(tr.p, tr.n, clip);
-        adamw_step(&opt, tr.p, tr.n, lr);
+        double norm = grad_norm(pool, tr.p, tr.n);
+        adamw_step(&opt, pool, tr.p, tr.n, lr, clip_factor(norm, clip));
         if (sl && gn) {
             CHECKF(fabs(ls / ws - sl[st]) <= 1e-4 * fabs(sl[st]), "%s step %d: loss %.8g vs %.8g", name, st + 1,
                    ls / ws, sl[st]);

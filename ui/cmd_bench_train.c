@@ -139,18 +139,19 @@ int cmd_bench_train(int argc, char **argv)
         b.weight[i] = 1, b.len[i] = (int)T;
 
     double peak = bench_gemm_peak(pool, (int)(B * T), c->intermediate, c->hidden);
-    double best = 1e30, loss = 0;
+    double best = 1e30, loss = 0, phase[3] = {0};
     for (long st = -1; st < steps; st++) {  /* step -1 warms up */
         double t0 = cli_now(), ls, ws;
         train_forward(&s, &b, 1, (uint64_t)st, &ls, &ws, &e);
+        double t1 = cli_now();
         train_backward(&s, &b, (float)(1.0 / ws));
-        grad_clip(op, nop, 1.0);
-        adamw_step(&opt, op, nop, 1e-5);
-        for (int i = 0; i < nop; i++)
-            memset(op[i].g, 0, sizeof(float) * op[i].n);
+        double t2 = cli_now();
+        adamw_step(&opt, pool, op, nop, 1e-5, clip_factor(grad_norm(pool, op, nop), 1.0));
         double t = cli_now() - t0;
-        if (st >= 0 && t < best)
+        if (st >= 0 && t < best) {
             best = t;
+            phase[0] = t1 - t0, phase[1] = t2 - t1, phase[2] = t0 + t - t2;
+        }
         loss = ls / ws;
     }
     double tokens = (double)(B * T);
@@ -187,6 +188,7 @@ int cmd_bench_train(int argc, char **argv)
                pool_threads(pool), peak, B * T, c->intermediate, c->hidden);
         printf("step      %.3f s (best of %ld): %.1f tokens/s, %.1f GFLOP/s (%.0f%% of peak)\n", best, steps, tps,
                gf, 100 * gf / peak);
+        printf("phases    forward %.3f s, backward %.3f s, optimizer %.3f s\n", phase[0], phase[1], phase[2]);
         printf("memory    peak %.2f GiB (activations %.2f GiB)\n", rss / 1073741824.0,
                train_state_bytes(&s) / 1073741824.0);
     }
