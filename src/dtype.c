@@ -1,6 +1,8 @@
 /* dtype.c - names, sizes and bulk conversions of tensor element types. */
 #include "dtype.h"
 
+#include <strings.h>
+
 static const struct { const char *name; size_t size; } dtypes[DT_COUNT] = {
     [DT_F32] = {"F32", 4}, [DT_F16] = {"F16", 2}, [DT_BF16] = {"BF16", 2},
     [DT_I32] = {"I32", 4}, [DT_I64] = {"I64", 8}, [DT_U8] = {"U8", 1},
@@ -40,4 +42,17 @@ void dtype_from_f32(void *dst, const float *src, DType t, size_t n)
     case DT_F16: for (size_t i = 0; i < n; i++) h[i] = f32_to_f16(src[i]); break;
     default: break;
     }
+}
+
+int dtype_parse(const char *s, DType *out)
+{
+    if (strcasecmp(s, "f32") == 0)
+        *out = DT_F32;
+    else if (strcasecmp(s, "bf16") == 0)
+        *out = DT_BF16;
+    else if (strcasecmp(s, "f16") == 0)
+        *out = DT_F16;
+    else
+        return -1;
+    return 0;
 }

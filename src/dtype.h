@@ -12,7 +12,10 @@
 typedef enum DType { DT_F32, DT_F16, DT_BF16, DT_I32, DT_I64, DT_U8, DT_COUNT } DType;
 
 size_t dtype_size(DType t);
-const char *dtype_name(DType t);            /* safetensors spelling: "F32", "BF16", ... */
+const char *dtype_name(DType t);
+/* "f32", "bf16" or "f16" in any letter case (the weight dtypes a model can be
+ * saved in); -1 for anything else. */
+int dtype_parse(const char *s, DType *out);            /* safetensors spelling: "F32", "BF16", ... */
 int dtype_from_name(const char *s, DType *t); /* 0 on success, -1 if unknown */
 
 static inline float bf16_to_f32(uint16_t h)

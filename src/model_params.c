@@ -172,3 +172,28 @@ out:
     free(p);
     return rc;
 }
+
+int model_copy_tokenizer(const char *src_dir, const char *dst_dir, Err *e)
+{
+    static const char *const names[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
+                                         "generation_config.json"};
+    for (size_t i = 0; i < sizeof names / sizeof *names; i++) {
+        char *src = fs_join(src_dir, names[i]), *dst = fs_join(dst_dir, names[i]);
+        int rc = 0;
+        if (!src || !dst)
+            rc = err_set(e, "out of memory");
+        else if (fs_exists(src)) {
+            size_t len;
+            char *text = fs_read_all(src, &len, e);
+            const void *p[1] = {text};
+            size_t l[1] = {len};
+            rc = text ? fs_write_atomic(dst, p, l, 1, e) : -1;
+            free(text);
+        }
+        free(src);
+        free(dst);
+        if (rc)
+            return -1;
+    }
+    return 0;
+}

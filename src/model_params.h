@@ -9,6 +9,7 @@
 #ifndef INFUSE_MODEL_PARAMS_H
 #define INFUSE_MODEL_PARAMS_H
 
+#include "lora.h"
 #include "model.h"
 
 typedef struct ModelParam {
@@ -32,5 +33,14 @@ int model_clone_f32(Model *dst, const Model *src, int zero, Err *e);
  * NULL) is added to the safetensors metadata as key/value pairs. */
 int model_save(const Model *m, const char *dir, DType dt, const char *const *meta_keys,
                const char *const *meta_vals, size_t n_meta, Err *e);
+
+/* Copies tokenizer.json and, when present, tokenizer_config.json,
+ * special_tokens_map.json and generation_config.json from one model folder
+ * to another (each atomically), so a saved model folder is whole. */
+int model_copy_tokenizer(const char *src_dir, const char *dst_dir, Err *e);
+
+/* W += scale * B A for every pair of the adapter: the adapter folded into
+ * the weights of m (an F32 clone), as PEFT's merge_and_unload does. */
+int model_merge_lora(Model *m, const Lora *l, Err *e);
 
 #endif

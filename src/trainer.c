@@ -124,25 +124,7 @@ static int save_result(Run *r, const char *dir, const Dataset *train, const Data
         if (model_save(&r->tr.w, dir, o->save_dtype, k, v, 4, e) != 0)
             return -1;
         /* The tokenizer comes along, so the folder is a whole model. */
-        static const char *const extra[] = {"tokenizer.json", "tokenizer_config.json", "special_tokens_map.json",
-                                            "generation_config.json"};
-        for (size_t i = 0; i < sizeof extra / sizeof *extra; i++) {
-            char *src = fs_join(r->tr.w.dir, extra[i]), *dst = fs_join(dir, extra[i]);
-            int rc = 0;
-            if (src && dst && fs_exists(src)) {
-                size_t len;
-                char *text = fs_read_all(src, &len, e);
-                const void *pp[1] = {text};
-                size_t ll[1] = {len};
-                rc = text ? fs_write_atomic(dst, pp, ll, 1, e) : -1;
-                free(text);
-            }
-            free(src);
-            free(dst);
-            if (rc)
-                return -1;
-        }
-        return 0;
+        return model_copy_tokenizer(r->tr.w.dir, dir, e);
     }
     AdapterRecord rec;
     memset(&rec, 0, sizeof rec);

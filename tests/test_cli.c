@@ -238,6 +238,39 @@ int main(void)
                      "temperature");
     }
 
+    /* training data and adapters */
+    {
+        struct { const char *name, *text, *must1, *must2; } data[] = {
+            {"malformed.jsonl", "{\"prompt\": \"a\", \"completion\": \"b\"}\n{\"prompt\": \"a\",\n", "malformed.jsonl:2",
+             "JSON"},
+            {"types.jsonl", "{\"prompt\": \"a\", \"completion\": 5}\n", "types.jsonl:1", "completion"},
+            {"empty.jsonl", "", "empty.jsonl", "empty"},
+            {"no-answer.jsonl", "{\"text\": \"User: where is it?\"}\n", "no-answer.jsonl:1", "assistant"},
+        };
+        for (size_t i = 0; i < sizeof data / sizeof *data; i++) {
+            char path[256];
+            snprintf(path, sizeof path, CASES "/%s", data[i].name);
+            spit(path, data[i].text, strlen(data[i].text));
+            expect_error(data[i].name, (const char *[]){"train", "sft", "-m", SRC, "--data", path, "--output",
+                                                        CASES "/out", "--run-dir", CASES "/run", NULL},
+                         NULL, data[i].must1, data[i].must2);
+        }
+        expect_error("adapter for another base shape",
+                     (const char *[]){"generate", "-m", SRC, "--adapter", "tests/fixtures/train/tiny-qwen-bias/adapter",
+                                      "-p", "hi", NULL},
+                     NULL, "adapter_model.safetensors", "shape");
+        char ad[256], cfgp[300];
+        snprintf(ad, sizeof ad, CASES "/odd-adapter");
+        mkdir(ad, 0755);
+        snprintf(cfgp, sizeof cfgp, "%s/adapter_model.safetensors", ad);
+        copy_file("tests/fixtures/train/tiny-gqa/adapter/adapter_model.safetensors", cfgp);
+        snprintf(cfgp, sizeof cfgp, "%s/adapter_config.json", ad);
+        const char *conf = "{\"peft_type\": \"LORA\", \"r\": 4, \"lora_alpha\": 8, \"target_modules\": [\"c_attn\"]}";
+        spit(cfgp, conf, strlen(conf));
+        expect_error("unknown target module", (const char *[]){"generate", "-m", SRC, "--adapter", ad, "-p", "hi", NULL},
+                     NULL, "adapter_config.json", "c_attn");
+    }
+
     expect_error("missing folder", (const char *[]){"info", CASES "/no-such-model", NULL}, NULL, "no-such-model", NULL);
     expect_error("bad number", (const char *[]){"generate", "-m", SRC, "-p", "hi", "--temp", "warm", NULL}, NULL,
                  "--temp", "warm");

@@ -2,7 +2,9 @@
  *
  * 1. The inference forward with an adapter gives the logits of the training
  *    forward (a separate code path: SGEMM over whole batches, dropout off).
- * 2. Decoding three sequences together (base, adapter 1, adapter 2) with
+ * 2. Folding the adapter into the weights (infuse merge) gives the same
+ *    logits as applying it.
+ * 3. Decoding three sequences together (base, adapter 1, adapter 2) with
  *    model_forward_multi gives the logits of decoding each on its own. */
 #include "test.h"
 #include "forward.h"
@@ -79,6 +81,27 @@ static void test_inference_vs_training(const Model *m, const Lora *l, Pool *pool
     runstate_free(&s);
 }
 
+static void test_merge(const Model *loaded, const Lora *l, Pool *pool)
+{
+    enum { T = 10 };
+    const int V = loaded->cfg.vocab;
+    int32_t tok[T] = {3, 70, 12, 200, 5, 9, 9, 31, 250, 1};
+    Err e = {{0}};
+    Model merged;
+    CHECK(model_clone_f32(&merged, loaded, 0, &e) == 0);
+    CHECK(model_merge_lora(&merged, l, &e) == 0);
+    RunState a, b;
+    float *la = malloc(sizeof(float) * T * V), *lb = malloc(sizeof(float) * T * V);
+    CHECK(runstate_init(&a, loaded, pool, 32, 0, &e) == 0 && runstate_init(&b, &merged, pool, 32, 0, &e) == 0);
+    CHECK(runstate_set_lora(&a, l, &e) == 0);
+    CHECK(model_forward(&a, tok, T, la, 1, &e) == 0 && model_forward(&b, tok, T, lb, 1, &e) == 0);
+    double d = max_diff(la, lb, (long)T * V);
+    CHECKF(d <= 1e-4, "merged weights and the applied adapter differ by %g", d);
+    runstate_free(&a), runstate_free(&b);
+    free(la), free(lb);
+    model_free(&merged);
+}
+
 static void test_batched_decode(const Model *m, const Lora *l1, const Lora *l2, Pool *pool)
 {
     enum { N = 3, STEPS = 10 };
@@ -141,6 +164,7 @@ int main(void)
     random_lora(&l1, &m.cfg, 1);
     random_lora(&l2, &m.cfg, 2);
     test_inference_vs_training(&m, &l1, pool);
+    test_merge(&loaded, &l1, pool);
     test_batched_decode(&loaded, &l1, &l2, pool);
     lora_free(&l1);
     lora_free(&l2);

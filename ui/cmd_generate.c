@@ -4,6 +4,7 @@
  * overridden by flags.  With --chat the prompt is wrapped in the chat
  * template as one user turn (plus the system prompt) and the template's
  * end-of-turn strings stop generation; without it the prompt is fed as is. */
+#include "adapter.h"
 #include "chat_template.h"
 #include "cli.h"
 #include "config.h"
@@ -65,6 +66,7 @@ static void usage(void)
 int cmd_generate(int argc, char **argv)
 {
     const char *cfg_path = NULL, *model_dir = NULL, *prompt_arg = NULL, *tmpl_name = NULL, *system = NULL;
+    const char *adapter_arg = NULL;
     int chat = 0, stats = 0;
     long threads = -1, ctx = 0;
     const char **extra_stops = calloc((size_t)argc + 1, sizeof *extra_stops);
@@ -80,6 +82,7 @@ int cmd_generate(int argc, char **argv)
         else if (strcmp(a, "-p") == 0) VAL(prompt_arg);
         else if (strcmp(a, "--template") == 0) VAL(tmpl_name);
         else if (strcmp(a, "--system") == 0) VAL(system);
+        else if (strcmp(a, "--adapter") == 0) VAL(adapter_arg);
         else if (strcmp(a, "--chat") == 0) chat = 1;
         else if (strcmp(a, "--stats") == 0) stats = 1;
         else if (strcmp(a, "--temp") == 0) VAL(f_temp);
@@ -116,7 +119,8 @@ int cmd_generate(int argc, char **argv)
     char *owned_prompt = NULL, *rendered = NULL;
     Tokenizer *tok = NULL;
     Model m;
-    int have_model = 0, have_state = 0, have_sampler = 0;
+    int have_model = 0, have_state = 0, have_sampler = 0, have_lora = 0;
+    Lora lora;
     Pool *pool = NULL;
     RunState s;
     Sampler smp;
@@ -194,6 +198,19 @@ int cmd_generate(int argc, char **argv)
         goto out;
     }
     have_state = 1;
+    if (adapter_arg) {
+        /* a folder, or the name of a stage in infuse.yaml's adapters */
+        const char *dir = fs_is_dir(adapter_arg) ? adapter_arg : config_adapter(&cfg, adapter_arg);
+        if (!dir) {
+            cli_fail("generate: --adapter %s: no such folder, and no adapter of that name in the config", adapter_arg);
+            goto out;
+        }
+        if (adapter_load(&lora, dir, &m.cfg, NULL, &e) != 0 || runstate_set_lora(&s, &lora, &e) != 0) {
+            cli_fail_err(&e);
+            goto out;
+        }
+        have_lora = 1;
+    }
     if (sampler_init(&smp, &sp, m.cfg.vocab, &e) != 0) {
         cli_fail_err(&e);
         goto out;
@@ -233,6 +250,8 @@ int cmd_generate(int argc, char **argv)
                 res.decode_s, res.n_gen / (res.decode_s > 0 ? res.decode_s : 1e-9), gen_stop_name(res.stop));
     rc = 0;
 out:
+    if (have_lora)
+        lora_free(&lora);
     if (have_sampler)
         sampler_free(&smp);
     if (have_state)

@@ -31,18 +31,12 @@ int cmd_init_model(int argc, char **argv)
             return cli_fail("init-model: unexpected argument \"%s\"", a);
     }
     if (!out)
-        return cli_fail("usage: infuse init-model --shape smollm2-135m|tiny -o DIR [--dtype f32|bf16|f16] [--seed N]");
+        return cli_fail("usage: infuse init-model --shape smollm2-135m|small|tiny -o DIR [--dtype f32|bf16|f16] [--seed N]");
     ModelConfig c;
     if (model_init_preset(&c, shape) != 0)
-        return cli_fail("init-model: unknown shape \"%s\" (smollm2-135m, tiny)", shape);
+        return cli_fail("init-model: unknown shape \"%s\" (smollm2-135m, small, tiny)", shape);
     DType t;
-    if (strcasecmp(dt, "f32") == 0)
-        t = DT_F32;
-    else if (strcasecmp(dt, "bf16") == 0)
-        t = DT_BF16;
-    else if (strcasecmp(dt, "f16") == 0)
-        t = DT_F16;
-    else
+    if (dtype_parse(dt, &t) != 0)
         return cli_fail("init-model: --dtype must be f32, bf16 or f16, not \"%s\"", dt);
     Err e;
     if (model_init_random(&c, t, (float)std, (uint64_t)seed, out, &e) != 0)
