@@ -163,6 +163,7 @@ typedef struct RowJob {
     float *out, *r;         /* NORM: out, 1/rms */
     const float *x, *w, *dy;
     float *dx;              /* NORM_BWD */
+    float *dwp;             /* NORM_BWD: per-thread partial weight gradients [threads, H], or NULL */
     float *a, *b;           /* ROPE: q, k; SWIGLU: g/u; SWIGLU_BWD: dg, du */
     const float *ga, *ua;   /* SWIGLU(_BWD): gate, up */
 } RowJob;
@@ -182,9 +183,11 @@ static void row_task(void *arg, int ith, int nth)
     case R_NORM:
         rmsnorm_forward_r(j->out + (long)r0 * H, j->r + r0, j->x + (long)r0 * H, j->w, n, H, c->norm_eps);
         break;
-    case R_NORM_BWD:  /* weight gradients are summed over all rows later, in order */
-        rmsnorm_backward(j->dx + (long)r0 * H, NULL, j->dy + (long)r0 * H, j->x + (long)r0 * H, j->r + r0, j->w, n,
-                         H);
+    case R_NORM_BWD:  /* each thread's weight gradient apart, added in thread order after */
+        if (j->dwp)
+            memset(j->dwp + (long)ith * H, 0, sizeof(float) * (size_t)H);
+        rmsnorm_backward(j->dx + (long)r0 * H, j->dwp ? j->dwp + (long)ith * H : NULL, j->dy + (long)r0 * H,
+                         j->x + (long)r0 * H, j->r + r0, j->w, n, H);
         break;
     case R_ROPE:
     case R_ROPE_BWD:
@@ -208,12 +211,25 @@ static void row_task(void *arg, int ith, int nth)
 
 static void rows(RowJob j) { pool_run(j.s->pool, row_task, &j); }
 
-/* dw += sum over rows of dy * x * r: the norm weight's gradient, in row order. */
-static void norm_weight_grad(float *dw, const float *dy, const float *x, const float *r, int n, int H)
+/* The norm's backward over all rows: dx += ..., and dw (if not NULL) +=
+ * the weight gradient, summed from per-thread partials in thread order so
+ * that a run is reproducible for a given thread count. */
+static void norm_backward(TrainState *s, int n, float *dx, float *dw, const float *dy, const float *x,
+                          const float *r, const float *w)
 {
-    for (int i = 0; i < n; i++)
-        for (int k = 0; k < H; k++)
-            dw[k] += dy[(long)i * H + k] * x[(long)i * H + k] * r[i];
+    const int H = s->m->cfg.hidden, nth = pool_threads(s->pool);
+    /* tmp is free between the projections; it holds [threads, H] easily */
+    rows((RowJob){.op = R_NORM_BWD, .s = s, .n = n, .dx = dx, .dwp = dw ? s->tmp : NULL, .dy = dy, .x = x, .r = (float *)r,
+                  .w = w});
+    if (!dw)
+        return;
+    for (int t = 0; t < nth; t++) {
+        int r0, r1;
+        pool_range(n, t, nth, 1, &r0, &r1);
+        if (r0 < r1)
+            for (int k = 0; k < H; k++)
+                dw[k] += s->tmp[(long)t * H + k];
+    }
 }
 
 /* ---- forward ---- */
@@ -291,10 +307,7 @@ void train_backward(TrainState *s, const Batch *b, float scale)
         gemm_tn(s->pool, V, H, BT, 1.0f, s->logits, V, s->xf, H, 1.0f, (float *)gm->lm_head.data, H);
     const float *xl = s->x + (long)c->n_layers * cap * H;
     memset(s->dx, 0, sizeof(float) * (size_t)BT * H);
-    rows((RowJob){.op = R_NORM_BWD, .s = s, .n = BT, .dx = s->dx, .dy = s->dxn, .x = xl, .r = s->rf,
-                  .w = m->final_norm});
-    if (gm)
-        norm_weight_grad(gm->final_norm, s->dxn, xl, s->rf, BT, H);
+    norm_backward(s, BT, s->dx, gm ? gm->final_norm : NULL, s->dxn, xl, s->rf, m->final_norm);
 
     for (int l = c->n_layers - 1; l >= 0; l--) {
         const LayerWeights *w = &m->layers[l];
@@ -316,9 +329,7 @@ void train_backward(TrainState *s, const Batch *b, float scale)
                         training);
         /* dh = d x_next (the residual) + the norm's backward. */
         memcpy(s->dh, s->dx, sizeof(float) * (size_t)BT * H);
-        rows((RowJob){.op = R_NORM_BWD, .s = s, .n = BT, .dx = s->dh, .dy = s->dxn, .x = h, .r = r2, .w = w->mlp_norm});
-        if (gw)
-            norm_weight_grad(gw->mlp_norm, s->dxn, h, r2, BT, H);
+        norm_backward(s, BT, s->dh, gw ? gw->mlp_norm : NULL, s->dxn, h, r2, w->mlp_norm);
 
         /* Attention: h = x + o(attn(rope(q(xn1)), rope(k(xn1)), v(xn1))). */
         Linear lo = linear_of(s, l, LORA_O);
@@ -333,9 +344,7 @@ void train_backward(TrainState *s, const Batch *b, float scale)
         linear_backward(s->pool, &lv, xn1, BT, s->dv, s->dxn, 1.0f, lu_of(s, l, LORA_V), s->dlu, s->tmp, training);
         /* dx = dh (the residual) + the norm's backward. */
         memcpy(s->dx, s->dh, sizeof(float) * (size_t)BT * H);
-        rows((RowJob){.op = R_NORM_BWD, .s = s, .n = BT, .dx = s->dx, .dy = s->dxn, .x = x, .r = r1, .w = w->attn_norm});
-        if (gw)
-            norm_weight_grad(gw->attn_norm, s->dxn, x, r1, BT, H);
+        norm_backward(s, BT, s->dx, gw ? gw->attn_norm : NULL, s->dxn, x, r1, w->attn_norm);
     }
     /* The embedding: each token's row gets its position's gradient. */
     if (gm) {
