@@ -93,6 +93,23 @@ static double meta_num(const Fix *f, const char *key)
     return v ? strtod(v, NULL) : 0;
 }
 
+/* Every trained tensor's gradient against "<name>.grad"; the worst error. */
+static double check_grads(const Fix *f, const Trainable *tr, const char *name)
+{
+    double worst = 0;
+    for (int i = 0; i < tr->n; i++) {
+        char gname[120];
+        snprintf(gname, sizeof gname, "%s.grad", tr->names[i]);
+        const float *g = ref_tensor(f, gname, tr->p[i].n);
+        if (!g)
+            continue;
+        double d = rel_err(tr->p[i].g, g, tr->p[i].n);
+        worst = d > worst ? d : worst;
+        CHECKF(d <= 1e-4, "%s: %s differs by %g of its scale", name, gname, d);
+    }
+    return worst;
+}
+
 static void test_lora_case(const char *name, const char *model)
 {
     char dir[160], path[200], adir[200];
@@ -131,18 +148,7 @@ static void test_lora_case(const char *name, const char *model)
     }
     /* every LoRA gradient */
     train_backward(&s, &f.b, (float)(1.0 / ws));
-    double worst = 0;
-    for (int i = 0; i < tr.n; i++) {
-        char gname[120];
-        snprintf(gname, sizeof gname, "%s.grad", tr.names[i]);
-        const float *g = ref_tensor(&f, gname, tr.p[i].n);
-        if (!g)
-            continue;
-        double d = rel_err(tr.p[i].g, g, tr.p[i].n);
-        worst = d > worst ? d : worst;
-        CHECKF(d <= 1e-4, "%s: %s differs by %g of its scale", name, gname, d);
-    }
-    printf("%s: LoRA gradients within %.2g of the reference\n", name, worst);
+    printf("%s: LoRA gradients within %.2g of the reference\n", name, check_grads(&f, &tr, name));
 
     /* two clipped AdamW steps on the same batch */
     AdamW opt = {meta_num(&f, "beta1"), meta_num(&f, "beta2"), meta_num(&f, "eps"), meta_num(&f, "weight_decay"), 0};
@@ -234,18 +240,7 @@ static void test_full_case(const char *name)
     if (rl)
         CHECKF(fabs(ls / ws - rl[0]) <= 1e-4 * fabs(rl[0]), "%s: base loss %.8g vs %.8g", name, ls / ws, rl[0]);
     train_backward(&s, &f.b, (float)(1.0 / ws));
-    double worst = 0;
-    for (int i = 0; i < tr.n; i++) {
-        char gname[120];
-        snprintf(gname, sizeof gname, "%s.grad", tr.names[i]);
-        const float *g = ref_tensor(&f, gname, tr.p[i].n);
-        if (!g)
-            continue;
-        double d = rel_err(tr.p[i].g, g, tr.p[i].n);
-        worst = d > worst ? d : worst;
-        CHECKF(d <= 1e-4, "%s: %s differs by %g of its scale", name, gname, d);
-    }
-    printf("%s: full-training gradients within %.2g of the reference\n", name, worst);
+    printf("%s: full-training gradients within %.2g of the reference\n", name, check_grads(&f, &tr, name));
     train_state_free(&s);
     pool_delete(pool);
     trainable_free(&tr);

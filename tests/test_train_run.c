@@ -8,6 +8,8 @@
  *    never interrupted (same seed, same threads: bit for bit), and the
  *    checkpoint it left was whole.
  * 3. The progress callback can stop a run, and a stopped run can resume.
+ * 4. A loss that becomes NaN stops the run and leaves the checkpoint alone;
+ *    early stopping ends a run whose validation loss stopped improving.
  * The program ($INFUSE_BIN, default ./infuse) must be built. */
 #include "test.h"
 #include "chat_template.h"
@@ -349,6 +351,58 @@ static void test_stop(void)
     free(qa), free(out), free(runs);
 }
 
+/* A run whose loss blows up stops with a message naming the step, and the
+ * checkpoint it had written stays as it was; early stopping ends a run
+ * whose validation loss stops improving. */
+static void test_nan_and_early_stop(void)
+{
+    Err e = {{0}};
+    Model m;
+    Tokenizer *tok = tokenizer_load(MODEL "/tokenizer.json", &e);
+    CHECK(tok && model_load(&m, MODEL, &e) == 0);
+    char *qa = path_in("qa4.jsonl"), *out = path_in("nan-out"), *runs = path_in("run-nan");
+    write_pairs(qa);
+    Dataset d = {0}, v = {0};
+    SftOptions so = {CHAT_PLAIN, NULL, 64, 1, m.cfg.eos_ids[0], 1.0f};
+    CHECK(dataset_load_sft(&d, qa, tok, &so, &e) == 0);
+    TrainOptions o;
+    train_options_defaults(&o);
+    o.output = out, o.run_dir = runs, o.batch = 5, o.threads = 2, o.eval_every = 0, o.full = 1;
+    o.steps = 4, o.save_every = 2, o.warmup = 0, o.schedule = SCHED_CONSTANT, o.lr = 1e-3;
+    TrainResult res;
+    CHECK(train_run(&o, &m, &d, NULL, NULL, NULL, &res, &e) == 0);
+    char *ck = fs_join(runs, "checkpoint.safetensors");
+    size_t n0 = 0, n1 = 0;
+    char *before = fs_read_all(ck, &n0, &e);
+    o.resume = 1, o.steps = 40, o.lr = 1e30, o.grad_clip = 0;  /* weights explode */
+    CHECK(train_run(&o, &m, &d, NULL, NULL, NULL, &res, &e) != 0);
+    CHECKF(strstr(e.msg, "NaN") || strstr(e.msg, "infinite"), "%s", e.msg);
+    char *after = fs_read_all(ck, &n1, &e);
+    CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before), free(after), free(ck);
+
+    /* validation on other pairs than training: it soon stops improving */
+    char *other = path_in("other.jsonl");
+    write_file(other, "{\"prompt\": \"Name a colour.\", \"completion\": \"Blue, or perhaps green.\"}\n"
+                      "{\"prompt\": \"Count to three.\", \"completion\": \"One, two, three.\"}\n");
+    CHECK(dataset_load_sft(&v, other, tok, &so, &e) == 0);
+    char *out2 = path_in("early-out"), *runs2 = path_in("run-early");
+    train_options_defaults(&o);
+    o.output = out2, o.run_dir = runs2, o.batch = 10, o.threads = 2, o.full = 1, o.lr = 3e-3, o.steps = 300;
+    o.eval_every = 5, o.patience = 2, o.save_every = 0;
+    CHECK(train_run(&o, &m, &d, &v, NULL, NULL, &res, &e) == 0);
+    CHECKF(res.early_stopped && res.steps < 300, "early stop: %d after %ld steps", res.early_stopped, res.steps);
+    CHECK(res.best_valid_loss <= res.valid_loss);
+    char *best = fs_join(runs2, "best/model.safetensors");
+    CHECK(fs_exists(best));
+    free(best), free(other), free(out2), free(runs2);
+    dataset_free(&d);
+    dataset_free(&v);
+    model_free(&m);
+    tokenizer_delete(tok);
+    free(qa), free(out), free(runs);
+}
+
 int main(void)
 {
     bin = getenv("INFUSE_BIN") ? getenv("INFUSE_BIN") : "./infuse";
@@ -360,6 +414,7 @@ int main(void)
     test_overfit(1);
     test_overfit(0);
     test_stop();
+    test_nan_and_early_stop();
     if (access(bin, X_OK) == 0)
         test_resume();
     else
