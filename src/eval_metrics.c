@@ -148,23 +148,26 @@ void eval_score(const char *answer, const char *reference, const char *const *ke
         out->exact = strcmp(a.w[i], r.w[i]) == 0;
     out->f1 = f1_of(&a, &r);
     out->rouge_l = rouge_l_of(&a, &r);
-    if (n_kw > 0) {
-        size_t found = 0;
-        for (size_t k = 0; k < n_kw; k++) {
-            Words kw;
-            if (words_of(keywords[k], &kw) != 0)
-                continue;
+    size_t counted = 0, found = 0;
+    for (size_t k = 0; k < n_kw; k++) {
+        Words kw;
+        if (words_of(keywords[k], &kw) != 0)
+            continue;
+        /* a keyword that normalises to nothing ("the", "!") cannot be looked for */
+        if (kw.n > 0) {
+            counted++;
             if (contains_run(&a, &kw)) {
                 found++;
                 if (k < 32)
                     out->matched |= 1u << k;
             }
-            words_free(&kw);
         }
-        out->keyword_recall = (double)found / (double)n_kw;
+        words_free(&kw);
     }
-    out->correct = out->exact || (n_kw > 0 ? out->keyword_recall >= rule->min_keyword_recall - 1e-9
-                                           : out->f1 >= rule->min_f1 - 1e-9);
+    if (counted)
+        out->keyword_recall = (double)found / (double)counted;
+    out->correct = out->exact || (counted ? out->keyword_recall >= rule->min_keyword_recall - 1e-9
+                                          : out->f1 >= rule->min_f1 - 1e-9);
     words_free(&a);
     words_free(&r);
 }

@@ -7,7 +7,8 @@
  *   token F1      harmonic mean of word precision and recall (multiset overlap);
  *   ROUGE-L       F1 of the longest common subsequence of words;
  *   keyword recall  the share of keywords (each normalised, possibly several
- *                 words) that occur in the answer as a contiguous word run.
+ *                 words) that occur in the answer as a contiguous word run;
+ *                 keywords that normalise to nothing ("the") are ignored.
  * The verdict is configurable (EvalRule): an answer is correct when it
  * matches exactly, or, if the item has keywords, when keyword recall reaches
  * min_keyword_recall, or, without keywords, when F1 reaches min_f1. */

@@ -50,6 +50,10 @@ int main(void)
     CHECK(s.keyword_recall == 1 && s.correct);
     /* words [클라라는 검색 모델이다] vs [검색 모델]: only 검색 is shared (p 1/3, r 1/2) */
     CHECK_NEAR(s.f1, 0.4, 1e-12);
+    /* a keyword that normalises to nothing is not counted as found */
+    const char *art[] = {"A"};
+    s = score("something else", "A retrieval model.", art, 1);
+    CHECK(isnan(s.keyword_recall) && !s.correct);
     s = score("", "anything", NULL, 0);
     CHECK(!s.correct && s.f1 == 0 && s.rouge_l == 0);
     TEST_MAIN_END();

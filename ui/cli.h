@@ -12,6 +12,7 @@ int cmd_bench_engine(int argc, char **argv);
 int cmd_bench_train(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_merge(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 
