@@ -22,6 +22,13 @@ int model_init_preset(ModelConfig *c, const char *name)
         c->head_dim = 64, c->vocab = 49152, c->max_pos = 8192, c->rope_theta = 100000, c->tied = 1;
         return 0;
     }
+    if (strcmp(name, "base") == 0) {
+        /* The bundled base model: about 16M parameters with an 8192-token
+         * vocabulary (the tokenizer sets the vocabulary size). */
+        c->hidden = 384, c->intermediate = 1024, c->n_layers = 8, c->n_heads = 6, c->n_kv_heads = 2;
+        c->head_dim = 64, c->vocab = 8192, c->max_pos = 1024, c->rope_theta = 10000, c->tied = 1;
+        return 0;
+    }
     if (strcmp(name, "small") == 0) {
         /* The training issue's small shape (PyTorch reference: 4150 LoRA, 3500 full tokens/s). */
         c->hidden = 256, c->intermediate = 688, c->n_layers = 6, c->n_heads = 8, c->n_kv_heads = 4;
