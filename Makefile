@@ -31,7 +31,7 @@ LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
 UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
 TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all run test debug test-asan clean deps bench fixtures
+.PHONY: all run test debug test-asan clean deps bench fixtures base-model
 all: infuse
 
 deps:
@@ -74,6 +74,10 @@ test-asan:
 	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse \
 	    $(TESTS:tests/%.c=build/asan/tests/%)
 	INFUSE_BIN=build/asan/infuse ASAN_OPTIONS=detect_leaks=1 tests/run.sh build/asan/tests
+
+# The bundled base model from Debian's dictionaries (long: see models/base/README.md).
+base-model:
+	scripts/base-model.sh
 
 clean:
 	rm -rf build infuse infuse-debug

@@ -2,7 +2,8 @@
  *
  * The result is an ordinary Hugging Face folder (config.json,
  * model.safetensors, the tokenizer files) that any tool can load without
- * knowing about the adapter, e.g. llama.cpp's converter. */
+ * knowing about the adapter, e.g. llama.cpp's converter.  Without an
+ * adapter it converts a model folder to another dtype. */
 #include "adapter.h"
 #include "cli.h"
 #include "fsutil.h"
@@ -28,8 +29,8 @@ int cmd_merge(int argc, char **argv)
         else
             return cli_fail("merge: unexpected argument \"%s\"", a);
     }
-    if (!base_dir || !adapter_dir || !out)
-        return cli_fail("usage: infuse merge -m MODEL --adapter DIR -o OUT [--dtype f32|bf16|f16]");
+    if (!base_dir || !out)
+        return cli_fail("usage: infuse merge -m MODEL [--adapter DIR] -o OUT [--dtype f32|bf16|f16]");
     Err e;
     Model base, m;
     Lora l;
@@ -41,7 +42,11 @@ int cmd_merge(int argc, char **argv)
         return cli_fail("merge: --dtype must be f32, bf16 or f16 (got \"%s\")", dt_name);
     }
     int rc = model_clone_f32(&m, &base, 0, &e);
-    if (rc == 0 && (rc = adapter_load(&l, adapter_dir, &base.cfg, NULL, &e)) == 0) {
+    if (rc == 0 && !adapter_dir) {
+        /* no adapter: a copy in another dtype */
+        const char *k[] = {"format"}, *v[] = {"pt"};
+        rc = model_save(&m, out, dt, k, v, 1, &e) || model_copy_tokenizer(base_dir, out, &e);
+    } else if (rc == 0 && (rc = adapter_load(&l, adapter_dir, &base.cfg, NULL, &e)) == 0) {
         char hash[65] = "";
         adapter_hash(adapter_dir, hash, &e);
         const char *k[] = {"format", "infuse_merged_adapter_sha256"};
@@ -55,6 +60,9 @@ int cmd_merge(int argc, char **argv)
     model_free(&base);
     if (rc)
         return cli_fail_err(&e);
-    printf("merged %s into %s: %s (%s)\n", adapter_dir, base_dir, out, dtype_name(dt));
+    if (adapter_dir)
+        printf("merged %s into %s: %s (%s)\n", adapter_dir, base_dir, out, dtype_name(dt));
+    else
+        printf("copied %s to %s (%s)\n", base_dir, out, dtype_name(dt));
     return 0;
 }

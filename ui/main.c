@@ -19,7 +19,7 @@ static const struct {
     {"bench-engine", cmd_bench_engine, "bench-engine -m MODEL [--threads N] [--json]   prefill/decode speed"},
     {"train", cmd_train, "train cpt|sft [-c infuse.yaml] [-m MODEL] [--data PATH]... [--resume] [flags]"},
     {"bench", cmd_bench, "bench [--stages base,cpt,sft] [--eval FILE] [--json F] [--markdown F]   stage benchmark"},
-    {"merge", cmd_merge, "merge -m MODEL --adapter DIR -o OUT [--dtype f32|bf16|f16]   fold an adapter in"},
+    {"merge", cmd_merge, "merge -m MODEL [--adapter DIR] -o OUT [--dtype f32|bf16|f16]   fold an adapter in / convert"},
     {"bench-train", cmd_bench_train, "bench-train -m MODEL [--lora-rank R | --full] [--batch B --seq T] [--json]"},
     {"init-model", cmd_init_model, "init-model --shape NAME -o DIR [--dtype f32|bf16|f16] [--seed N]"},
 };
