@@ -70,8 +70,8 @@ int cmd_tokenizer_train(int argc, char **argv)
                out, s.vocab_size, s.n_special, s.n_merges, s.n_unique, (unsigned long long)s.n_words,
                s.n_files, (double)s.n_bytes / 1e6, cli_now() - t0, t1 - t0);
         if (s.vocab_size < vocab)
-            fprintf(stderr, "infuse: the text has no more pairs seen %ld times: vocab %d, not %ld\n", min_freq,
-                    s.vocab_size, vocab);
+            fprintf(stderr, "infuse: no pair is left that occurs %ld times or more: vocab %d, not %ld\n",
+                    min_freq, s.vocab_size, vocab);
     }
     bpe_trainer_delete(t);
     free(special);
