@@ -15,6 +15,8 @@ static const struct {
 } commands[] = {
     {"generate", cmd_generate, "generate -m MODEL [-p PROMPT | stdin] [--chat] [sampling flags]"},
     {"tokenize", cmd_tokenize, "tokenize -m MODEL [--special] [-v] TEXT   print token ids"},
+    {"tokenizer-train", cmd_tokenizer_train,
+     "tokenizer-train -o tokenizer.json --vocab-size N [--min-frequency K] [--special TOK]... FILE|FOLDER..."},
     {"info", cmd_info, "info MODEL [--json]           config, parameters, dtypes, memory"},
     {"bench-engine", cmd_bench_engine, "bench-engine -m MODEL [--threads N] [--json]   prefill/decode speed"},
     {"train", cmd_train, "train cpt|sft [-c infuse.yaml] [-m MODEL] [--data PATH]... [--resume] [flags]"},
