@@ -187,6 +187,16 @@ int qa_corpus_words(QaWordSet *set, const char *const *texts, size_t n, Err *e)
     return 0;
 }
 
+/* Whether word is already in the ", "-separated list. */
+static int listed(const char *list, const char *word)
+{
+    size_t l = strlen(word);
+    for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ') && (p[l] == ',' || p[l] == 0))
+            return 1;
+    return 0;
+}
+
 double qa_support(const QaWordSet *corpus, const char *answer, char *missing, size_t n)
 {
     QaWords w;
@@ -202,7 +212,7 @@ double qa_support(const QaWordSet *corpus, const char *answer, char *missing, si
         content++;
         if (qa_wordset_has(corpus, x)) {
             found++;
-        } else if (n && used + strlen(x) + 4 < n) {
+        } else if (n && used + strlen(x) + 4 < n && !listed(missing, x)) {
             used += (size_t)snprintf(missing + used, n - used, "%s%s", used ? ", " : "", x);
         }
     }
