@@ -279,7 +279,7 @@ int cmd_review(int argc, char **argv)
             else if (strcmp(a, "--flag") == 0)
                 flag = next;
             else
-                acts[n++] = (Action){a, next};
+                acts[n++] = (Action){a, next, NULL};
         } else if (strcmp(a, "--edit-question") == 0 || strcmp(a, "--edit-answer") == 0) {
             if (!is_id(next) || i + 2 >= argc) {
                 free(acts);
@@ -288,7 +288,7 @@ int cmd_review(int argc, char **argv)
             acts[n++] = (Action){a, argv[i + 1], argv[i + 2]};
             i += 2;
         } else if (strcmp(a, "--list") == 0 || strcmp(a, "--flags") == 0) {
-            acts[n++] = (Action){a, NULL};
+            acts[n++] = (Action){a, NULL, NULL};
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
         } else if (strcmp(a, "--approve") == 0 || strcmp(a, "--reject") == 0 || strcmp(a, "--pending") == 0 ||
@@ -298,7 +298,7 @@ int cmd_review(int argc, char **argv)
                 return cli_fail("review: %s needs one or more IDs", a);
             }
             while (is_id(i + 1 < argc ? argv[i + 1] : NULL))
-                acts[n++] = (Action){a, argv[++i]};
+                acts[n++] = (Action){a, argv[++i], NULL};
         } else {
             free(acts);
             return cli_fail("review: unexpected argument \"%s\"\n%s", a, USAGE);
