@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -312,6 +313,16 @@ int qa_store_open(QaStore *s, const char *path, Err *e)
     sprintf(s->journal_path, "%s.journal", path);
     int rc = fs_mkdirs(dir, e);
     free(dir);
+    /* One writer at a time (the workbench and a script, say): the lock is
+     * taken before reading, so nobody reads a file another is changing,
+     * and the kernel drops it when a process dies, however it dies. */
+    if (rc == 0) {
+        s->jfd = open(s->journal_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
+        if (s->jfd < 0)
+            rc = err_set(e, "%s: cannot open: %s", s->journal_path, strerror(errno));
+        else if (flock(s->jfd, LOCK_EX | LOCK_NB) != 0)
+            rc = err_set(e, "%s: in use by another infuse process", path);
+    }
     char *buf = NULL;
     size_t len = 0;
     if (rc == 0 && fs_exists(path)) {
@@ -322,16 +333,11 @@ int qa_store_open(QaStore *s, const char *path, Err *e)
         free(buf);
         buf = NULL;
     }
-    if (rc == 0 && fs_exists(s->journal_path)) {
+    if (rc == 0) {
         if (!(buf = fs_read_all(s->journal_path, &len, e)))
             rc = -1;
         if (rc == 0)
             rc = each_line(s, buf, len, journal_line, e);
-    }
-    if (rc == 0) {
-        s->jfd = open(s->journal_path, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (s->jfd < 0)
-            rc = err_set(e, "%s: cannot open: %s", s->journal_path, strerror(errno));
     }
     /* A torn tail would glue itself to the next entry: cut it off. */
     if (rc == 0 && buf && len && buf[len - 1] != '\n') {

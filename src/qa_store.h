@@ -24,6 +24,10 @@
  * golden mark or deletion is kept in the record's history with its old and
  * new value (the journal holds the same), enough for undo.
  *
+ * One process at a time has a store open: qa_store_open fails with "in
+ * use by another infuse process" while another holds it (an flock on the
+ * journal, released by the kernel however that process ends).
+ *
  * Ownership: a QaStore is caller-owned, filled by qa_store_open and
  * released by qa_store_close; records and their strings belong to it.
  * Pointers into s->r are invalidated by qa_add. */

@@ -64,6 +64,8 @@ static void test_changes_and_replay(void)
     CHECK(qa_edit(&s, b, "status", "x", &e) == -1 && strstr(e.msg, "cannot edit"));
     CHECK(qa_set_status(&s, 99, QA_APPROVED, &e) == -1 && strstr(e.msg, "no record with id 99"));
     CHECK(qa_find(&s, b)->n_hist == 2);
+    QaStore other;
+    CHECK(qa_store_open(&other, path, &e) == -1 && strstr(e.msg, "in use by another infuse process"));
     qa_store_close(&s);
 
     /* Nothing compacted: everything comes back from the journal. */
