@@ -145,6 +145,74 @@ static void expect_error(const char *what, const char *const *args, const char *
     free(err);
 }
 
+/* Runs bin with args; stdout goes to out_path, stderr to CASES/stderr.txt.
+ * Returns the exit status (-1 for a signal). */
+static int run_ok(const char *const *args, const char *out_path)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        if (!freopen(out_path, "w", stdout) || !freopen(CASES "/stderr.txt", "w", stderr) ||
+            !freopen("/dev/null", "r", stdin))
+            _exit(99);
+        const char *argv[32] = {bin};
+        int k = 1;
+        for (; args[k - 1] && k < 31; k++)
+            argv[k] = args[k - 1];
+        argv[k] = NULL;
+        execv(bin, (char *const *)argv);
+        _exit(98);
+    }
+    int st = 0;
+    waitpid(pid, &st, 0);
+    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* infuse review on a store of its own, and training from it. */
+static void review_cases(void)
+{
+    const char *qa = CASES "/review/qa.jsonl", *in = CASES "/review-in.jsonl", *out = CASES "/review-out.txt";
+    const char *sft = CASES "/review-sft.jsonl";
+    mkdir(CASES, 0755);
+    unlink(qa);
+    unlink(CASES "/review/qa.jsonl.journal");
+    unlink(CASES "/review/qa.jsonl.rejected");
+    const char *text = "{\"question\": \"What is CLaRa?\", \"answer\": \"A retrieval model.\"}\n"
+                       "{\"instruction\": \"Who wrote it?\", \"input\": \"\", \"output\": \"Apple researchers.\"}\n"
+                       "{broken\n";
+    spit(in, text, strlen(text));
+    CHECK(run_ok((const char *[]){"review", "--qa", qa, "--import", in, "--list", NULL}, out) == 0);
+    size_t n;
+    char *o = slurp(out, &n);
+    CHECK(o && strstr(o, "     1  pending") && strstr(o, "What is CLaRa?") && strstr(o, "     2  pending"));
+    free(o);
+    o = slurp(CASES "/review/qa.jsonl.rejected", &n);
+    CHECK(o && strcmp(o, "{broken\n") == 0);
+    free(o);
+    expect_error("train on a store with nothing approved",
+                 (const char *[]){"train", "sft", "-m", SRC, "--data", qa, "--output", CASES "/out", "--run-dir",
+                                  CASES "/run", NULL},
+                 NULL, "review/qa.jsonl", "no approved pairs");
+    CHECK(run_ok((const char *[]){"review", "--qa", qa, "--approve", "1", "--golden", "2", "--export", sft, NULL},
+                 out) == 0);
+    CHECK(run_ok((const char *[]){"review", "--qa", qa, "--list", "--status", "approved", NULL}, out) == 0);
+    o = slurp(out, &n);
+    CHECK(o && strstr(o, "     1  approved -") && strstr(o, "     2  approved G"));
+    free(o);
+    o = slurp(sft, &n);
+    CHECK(o && strstr(o, "{\"messages\":[{\"role\":\"user\",\"content\":\"What is CLaRa?\"}"));
+    free(o);
+    CHECK(run_ok((const char *[]){"review", "--qa", qa, "--reject", "1", "--list", "--json", NULL}, out) == 0);
+    o = slurp(out, &n);
+    CHECK(o && strstr(o, "\"status\":\"rejected\"") && strstr(o, "\"old\":\"approved\",\"new\":\"rejected\""));
+    free(o);
+    expect_error("review of an unknown id", (const char *[]){"review", "--qa", qa, "--approve", "99", NULL}, NULL,
+                 "qa.jsonl", "no record with id 99");
+    expect_error("review with a bad status", (const char *[]){"review", "--qa", qa, "--list", "--status", "meh", NULL},
+                 NULL, "--status", "meh");
+    expect_error("review with an ID missing", (const char *[]){"review", "--qa", qa, "--approve", NULL}, NULL,
+                 "--approve", "ID");
+}
+
 int main(void)
 {
     bin = getenv("INFUSE_BIN") ? getenv("INFUSE_BIN") : "./infuse";
@@ -271,6 +339,7 @@ int main(void)
                      NULL, "adapter_config.json", "c_attn");
     }
 
+    review_cases();
     expect_error("missing folder", (const char *[]){"info", CASES "/no-such-model", NULL}, NULL, "no-such-model", NULL);
     expect_error("bad number", (const char *[]){"generate", "-m", SRC, "-p", "hi", "--temp", "warm", NULL}, NULL,
                  "--temp", "warm");

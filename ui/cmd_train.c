@@ -10,6 +10,7 @@
 #include "dataset.h"
 #include "fsutil.h"
 #include "model.h"
+#include "qa_store.h"
 #include "tokenizer.h"
 #include "trainer.h"
 
@@ -89,10 +90,47 @@ static char *latest_run(const char *runs, const char *stage)
     return best[0] ? fs_join(runs, best) : NULL;
 }
 
-static int load_sft(Dataset *d, char **paths, size_t n, const Tokenizer *tok, const SftOptions *o, Err *e)
+/* A QA store (qa_store.h) trains on its approved pairs, golden ones with
+ * golden_weight: each kind is exported to a temporary SFT file and loaded
+ * from there, so the store goes through the same loader as any JSONL. */
+static int load_store(Dataset *d, const char *path, const Tokenizer *tok, const SftOptions *o, float golden_weight,
+                      Err *e)
+{
+    QaStore s;
+    if (qa_store_open(&s, path, e) != 0)
+        return -1;
+    for (size_t i = 0; i < s.n_warnings; i++)
+        fprintf(stderr, "infuse: warning: %s\n", s.warnings[i]);
+    const char *tmpdir = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    char tmp[512];
+    snprintf(tmp, sizeof tmp, "%s/infuse-sft-%ld.jsonl", tmpdir, (long)getpid());
+    size_t total = 0;
+    int rc = 0;
+    for (int golden = 0; rc == 0 && golden < 2; golden++) {
+        size_t n = 0;
+        rc = qa_store_export_sft(&s, tmp, golden ? QA_EXPORT_GOLDEN : QA_EXPORT_PLAIN, &n, e);
+        if (rc == 0 && n) {
+            SftOptions go = *o;
+            go.weight = golden ? golden_weight : o->weight;
+            rc = dataset_load_sft(d, tmp, tok, &go, e);
+        }
+        total += n;
+        unlink(tmp);
+    }
+    if (rc == 0 && total == 0)
+        rc = err_set(e, "%s: no approved pairs to train on (infuse review --approve ID)", path);
+    if (rc == 0)
+        fprintf(stderr, "infuse: %s: %zu approved pairs\n", path, total);
+    qa_store_close(&s);
+    return rc;
+}
+
+static int load_sft(Dataset *d, char **paths, size_t n, const Tokenizer *tok, const SftOptions *o, float golden_weight,
+                    Err *e)
 {
     for (size_t i = 0; i < n; i++)
-        if (dataset_load_sft(d, paths[i], tok, o, e) != 0)
+        if ((qa_store_sniff(paths[i]) ? load_store(d, paths[i], tok, o, golden_weight, e)
+                                      : dataset_load_sft(d, paths[i], tok, o, e)) != 0)
             return -1;
     return 0;
 }
@@ -246,7 +284,7 @@ int cmd_train(int argc, char **argv)
     }
     const int eos = eos_of(&m, tok);
     SftOptions so = {cfg.chat_template, cfg.system_prompt, o.seq_len, st->mask_prompt, eos, 1.0f};
-    int drc = sft ? load_sft(&train, paths, n_paths, tok, &so, &e)
+    int drc = sft ? load_sft(&train, paths, n_paths, tok, &so, st->golden_weight, &e)
                   : dataset_load_cpt(&train, (const char *const *)paths, n_paths, tok, o.seq_len, eos, &e);
     if (drc == 0 && sft && !n_data_flags && cfg.golden && fs_exists(cfg.golden)) {
         SftOptions go = so;

@@ -1,0 +1,303 @@
+/* qa_flags.c - quality flags (see qa_flags.h for each rule).
+ *
+ * Every check works on case-folded words (qa_text.h) so that punctuation,
+ * spacing and letter case neither hide nor invent a problem. */
+#include "qa_flags.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "qa_store.h"
+
+static const char *const names[QA_N_FLAGS] = {
+    "repetition", "placeholder", "truncated", "duplicate", "near_duplicate", "too_long", "unsupported",
+};
+
+const char *qa_flag_name(int i) { return i >= 0 && i < QA_N_FLAGS ? names[i] : NULL; }
+
+unsigned qa_flag_parse(const char *name)
+{
+    for (int i = 0; i < QA_N_FLAGS; i++)
+        if (strcmp(name, names[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
+int qa_check_repetition(const char *text, char *why, size_t n)
+{
+    QaWords w;
+    if (qa_words(&w, text) != 0)
+        return 0;
+    int found = 0;
+    /* A word 4 times in a row: "very very very very" is a decoding loop. */
+    for (size_t i = 0, run = 1; !found && i + 1 < w.n; i++) {
+        run = strcmp(qa_word(&w, i), qa_word(&w, i + 1)) == 0 ? run + 1 : 1;
+        if (run >= 4) {
+            snprintf(why, n, "\"%.40s\" %zu times in a row", qa_word(&w, i), run);
+            found = 1;
+        }
+    }
+    /* A 3-word sequence three times anywhere: the loop of a longer phrase.
+     * Quadratic in words, which for a Q&A pair is at most a few hundred. */
+    for (size_t i = 0; !found && i + 2 < w.n; i++) {
+        int count = 1;
+        for (size_t j = i + 1; j + 2 < w.n; j++)
+            if (!strcmp(qa_word(&w, i), qa_word(&w, j)) && !strcmp(qa_word(&w, i + 1), qa_word(&w, j + 1)) &&
+                !strcmp(qa_word(&w, i + 2), qa_word(&w, j + 2)))
+                count++;
+        if (count >= 3) {
+            snprintf(why, n, "\"%.30s %.30s %.30s\" %d times", qa_word(&w, i), qa_word(&w, i + 1),
+                     qa_word(&w, i + 2), count);
+            found = 1;
+        }
+    }
+    qa_words_free(&w);
+    return found;
+}
+
+int qa_check_placeholder(const char *text, char *why, size_t n)
+{
+    /* Matched case-insensitively anywhere in the text. */
+    static const char *const marks[] = {
+        "[your", "[insert", "{question}", "{answer}", "{{", "}}", "<question>", "<answer>", "<your",
+        "lorem ipsum", "your answer here", "your question here", "answer goes here", "placeholder",
+    };
+    /* Matched as whole words, upper case only ("todo" in prose is rarer
+     * than "TODO" left in a template, but "TBD" in prose means the same). */
+    static const char *const words[] = {"TODO", "TBD", "FIXME", "XXX"};
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++)
+        if (strcasestr(text, marks[i])) {
+            snprintf(why, n, "contains \"%s\"", marks[i]);
+            return 1;
+        }
+    for (size_t i = 0; i < sizeof words / sizeof *words; i++) {
+        size_t l = strlen(words[i]);
+        for (const char *p = strstr(text, words[i]); p; p = strstr(p + 1, words[i])) {
+            int before = p == text || !((unsigned char)p[-1] < 0x80 && (p[-1] == '_' || isalnum((unsigned char)p[-1])));
+            int after = !(p[l] == '_' || isalnum((unsigned char)p[l]));
+            if (before && after) {
+                snprintf(why, n, "contains \"%s\"", words[i]);
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+int qa_check_truncated(const char *answer, char *why, size_t n)
+{
+    size_t len = strlen(answer);
+    while (len && strchr(" \t\r\n", answer[len - 1]))
+        len--;
+    if (len == 0) {
+        snprintf(why, n, "empty answer");
+        return 1;
+    }
+    char last = answer[len - 1];
+    if (last == ',' || last == ';' || last == ':' || last == '-' || last == '(') {
+        snprintf(why, n, "answer ends with \"%c\"", last);
+        return 1;
+    }
+    QaWords w;
+    if (qa_words(&w, answer) != 0)
+        return 0;
+    static const char *const dangling[] = {"and", "or", "but", "the", "a", "an", "of", "to", "with", "because",
+                                           "which", "that", "for", "in", "is", "are", "by", "from"};
+    int found = 0;
+    const char *tail = w.n ? qa_word(&w, w.n - 1) : "";
+    /* A closing word only counts when nothing (not even a ".") follows it. */
+    const char *after = answer + len - strlen(tail);
+    int ends_in_word = w.n && after >= answer && strncasecmp(after, tail, strlen(tail)) == 0;
+    for (size_t i = 0; ends_in_word && w.n > 1 && i < sizeof dangling / sizeof *dangling; i++)
+        if (strcmp(tail, dangling[i]) == 0) {
+            snprintf(why, n, "answer ends with \"%s\"", tail);
+            found = 1;
+        }
+    /* Short answers ("Paris", "42 kg") are complete without a full stop. */
+    if (!found && w.n >= 8 && !strchr(".!?)]\"'`*>|", last) && ((unsigned char)last < 0x80)) {
+        snprintf(why, n, "answer of %zu words stops without closing punctuation", w.n);
+        found = 1;
+    }
+    qa_words_free(&w);
+    return found;
+}
+
+/* Sorted, de-duplicated words of a text, for set operations. */
+static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+static size_t word_set(const QaWords *w, const char **out)
+{
+    for (size_t i = 0; i < w->n; i++)
+        out[i] = qa_word(w, i);
+    qsort(out, w->n, sizeof *out, cmp_str);
+    size_t m = 0;
+    for (size_t i = 0; i < w->n; i++)
+        if (m == 0 || strcmp(out[m - 1], out[i]) != 0)
+            out[m++] = out[i];
+    return m;
+}
+
+double qa_similarity(const char *a, const char *b)
+{
+    QaWords wa, wb;
+    if (qa_words(&wa, a) != 0)
+        return 0;
+    if (qa_words(&wb, b) != 0) {
+        qa_words_free(&wa);
+        return 0;
+    }
+    const char **sa = malloc((wa.n + 1) * sizeof *sa), **sb = malloc((wb.n + 1) * sizeof *sb);
+    double sim = 0;
+    if (sa && sb) {
+        size_t na = word_set(&wa, sa), nb = word_set(&wb, sb), inter = 0;
+        for (size_t i = 0, j = 0; i < na && j < nb;) {
+            int c = strcmp(sa[i], sb[j]);
+            if (c == 0)
+                inter++, i++, j++;
+            else if (c < 0)
+                i++;
+            else
+                j++;
+        }
+        size_t uni = na + nb - inter;
+        sim = uni ? (double)inter / (double)uni : 1.0;
+    }
+    free(sa);
+    free(sb);
+    qa_words_free(&wa);
+    qa_words_free(&wb);
+    return sim;
+}
+
+int qa_corpus_words(QaWordSet *set, const char *const *texts, size_t n, Err *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        QaWords w;
+        if (qa_words(&w, texts[i]) != 0)
+            return err_set(e, "corpus: out of memory");
+        int rc = 0;
+        for (size_t j = 0; rc == 0 && j < w.n; j++)
+            rc = qa_wordset_add(set, qa_word(&w, j));
+        qa_words_free(&w);
+        if (rc)
+            return err_set(e, "corpus: out of memory");
+    }
+    return 0;
+}
+
+/* Whether word is already in the ", "-separated list. */
+static int listed(const char *list, const char *word)
+{
+    size_t l = strlen(word);
+    for (const char *p = strstr(list, word); p; p = strstr(p + 1, word))
+        if ((p == list || p[-1] == ' ') && (p[l] == ',' || p[l] == 0))
+            return 1;
+    return 0;
+}
+
+double qa_support(const QaWordSet *corpus, const char *answer, char *missing, size_t n)
+{
+    QaWords w;
+    if (n)
+        missing[0] = 0;
+    if (qa_words(&w, answer) != 0)
+        return 1;
+    size_t content = 0, found = 0, used = 0;
+    for (size_t i = 0; i < w.n; i++) {
+        const char *x = qa_word(&w, i);
+        if (qa_stopword(x))
+            continue;
+        content++;
+        if (qa_wordset_has(corpus, x)) {
+            found++;
+        } else if (n && used + strlen(x) + 4 < n && !listed(missing, x)) {
+            used += (size_t)snprintf(missing + used, n - used, "%s%s", used ? ", " : "", x);
+        }
+    }
+    qa_words_free(&w);
+    return content ? (double)found / (double)content : 1.0;
+}
+
+/* Appends "name: why" as a line of reasons. */
+static void add_reason(char *reasons, size_t cap, unsigned *flags, unsigned bit, const char *why)
+{
+    size_t used = strlen(reasons);
+    int i = 0;
+    while (!(bit & (1u << i)))
+        i++;
+    snprintf(reasons + used, cap - used, "%s%s: %s", used ? "\n" : "", names[i], why);
+    *flags |= bit;
+}
+
+int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *e)
+{
+    const double near = o->near_dup > 0 ? o->near_dup : 0.8;
+    const double min_support = o->min_support > 0 ? o->min_support : 0.5;
+    size_t changed = 0;
+    char **norm = calloc(s->n + 1, sizeof *norm);
+    if (!norm)
+        return err_set(e, "%s: out of memory", s->path);
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < s->n; i++)
+        if (!(norm[i] = qa_normalize(s->r[i].question)))
+            rc = err_set(e, "%s: out of memory", s->path);
+    for (size_t i = 0; rc == 0 && i < s->n; i++) {
+        QaRecord *r = &s->r[i];
+        if (r->deleted)
+            continue;
+        char reasons[2048] = "", why[256];
+        unsigned flags = 0;
+        if (qa_check_repetition(r->answer, why, sizeof why) || qa_check_repetition(r->question, why, sizeof why))
+            add_reason(reasons, sizeof reasons, &flags, QA_FLAG_REPETITION, why);
+        if (qa_check_placeholder(r->question, why, sizeof why) || qa_check_placeholder(r->answer, why, sizeof why))
+            add_reason(reasons, sizeof reasons, &flags, QA_FLAG_PLACEHOLDER, why);
+        if (qa_check_truncated(r->answer, why, sizeof why))
+            add_reason(reasons, sizeof reasons, &flags, QA_FLAG_TRUNCATED, why);
+        int dup = 0;
+        for (size_t j = 0; j < s->n && !dup; j++) {
+            const QaRecord *q = &s->r[j];
+            if (q->id >= r->id || q->deleted || q->status == QA_REJECTED)
+                continue;
+            if (strcmp(norm[i], norm[j]) == 0) {
+                snprintf(why, sizeof why, "same question as #%ld", q->id);
+                add_reason(reasons, sizeof reasons, &flags, QA_FLAG_DUPLICATE, why);
+                dup = 1;
+            } else {
+                double sim = qa_similarity(r->question, q->question);
+                if (sim >= near) {
+                    snprintf(why, sizeof why, "question %.0f%% like #%ld's", 100 * sim, q->id);
+                    add_reason(reasons, sizeof reasons, &flags, QA_FLAG_NEAR_DUPLICATE, why);
+                    dup = 1;
+                }
+            }
+        }
+        if (o->count && o->seq_len > 0) {
+            int t = o->count(o->count_ctx, r->question, r->answer);
+            if (t > o->seq_len) {
+                snprintf(why, sizeof why, "%d tokens, seq_len is %d", t, o->seq_len);
+                add_reason(reasons, sizeof reasons, &flags, QA_FLAG_TOO_LONG, why);
+            }
+        }
+        if (o->corpus) {
+            char missing[160];
+            double sup = qa_support(o->corpus, r->answer, missing, sizeof missing);
+            if (sup < min_support) {
+                snprintf(why, sizeof why, "%.0f%% of the answer's words are in the corpus (not: %s)", 100 * sup,
+                         missing);
+                add_reason(reasons, sizeof reasons, &flags, QA_FLAG_UNSUPPORTED, why);
+            }
+        }
+        if (flags != r->flags || strcmp(reasons, r->reasons) != 0) {
+            rc = qa_set_flags(s, r->id, flags, reasons, e);
+            changed++;
+        }
+    }
+    for (size_t i = 0; i < s->n; i++)
+        free(norm[i]);
+    free(norm);
+    if (rc == 0 && n_changed)
+        *n_changed = changed;
+    return rc;
+}

@@ -1,0 +1,165 @@
+/* test_qa_flags.c - each quality flag on pairs that should and should not
+ * raise it, and the word splitting under them. */
+#include "test.h"
+
+#include "fsutil.h"
+#include "qa_flags.h"
+#include "qa_store.h"
+#include "qa_text.h"
+
+static int rep(const char *s)
+{
+    char why[256];
+    return qa_check_repetition(s, why, sizeof why);
+}
+static int ph(const char *s)
+{
+    char why[256];
+    return qa_check_placeholder(s, why, sizeof why);
+}
+static int trunc_(const char *s)
+{
+    char why[256];
+    return qa_check_truncated(s, why, sizeof why);
+}
+
+static void test_words(void)
+{
+    QaWords w;
+    CHECK(qa_words(&w, "Don't PANIC: 3.5 Kg, STRASSE straße!") == 0);
+    CHECK(w.n == 6);
+    if (w.n == 6) {
+        CHECK(strcmp(qa_word(&w, 0), "don't") == 0);
+        CHECK(strcmp(qa_word(&w, 1), "panic") == 0);
+        CHECK(strcmp(qa_word(&w, 2), "3.5") == 0);
+        CHECK(strcmp(qa_word(&w, 4), "strasse") == 0 && strcmp(qa_word(&w, 5), "strasse") == 0);
+    }
+    qa_words_free(&w);
+    char *n = qa_normalize("  What is   RAG?? ");
+    CHECK(n && strcmp(n, "what is rag") == 0);
+    free(n);
+}
+
+static void test_repetition(void)
+{
+    CHECK(rep("The model the model the model the model keeps going."));
+    CHECK(rep("It is very very very very good."));
+    CHECK(rep("a b c x a b c y a b c"));
+    CHECK(!rep("The model reads the corpus, and the model answers the question from the corpus."));
+    CHECK(!rep("Yes, yes, it is."));
+    CHECK(!rep(""));
+}
+
+static void test_placeholder(void)
+{
+    CHECK(ph("[Your Question]"));
+    CHECK(ph("Answer: {answer}"));
+    CHECK(ph("<answer>"));
+    CHECK(ph("TODO: write this"));
+    CHECK(ph("The value is TBD."));
+    CHECK(ph("Lorem ipsum dolor sit amet."));
+    CHECK(!ph("The todo list app stores tasks."));
+    CHECK(!ph("CLaRa compresses documents into memory tokens."));
+    CHECK(!ph("TODOS are fine and so is XXXL."));
+}
+
+static void test_truncated(void)
+{
+    CHECK(trunc_(""));
+    CHECK(trunc_("   "));
+    CHECK(trunc_("The model is trained on documents and"));
+    CHECK(trunc_("It has three parts:"));
+    CHECK(trunc_("CLaRa compresses each document into a small number of memory tokens that the"));
+    CHECK(trunc_("CLaRa compresses each document into a small number of memory tokens used later"));
+    CHECK(!trunc_("Paris"));
+    CHECK(!trunc_("42 kg"));
+    CHECK(!trunc_("CLaRa compresses each document into a small number of memory tokens."));
+    CHECK(!trunc_("Is it good? Yes!"));
+    CHECK(!trunc_("Apple and Google"));
+}
+
+static void test_similarity(void)
+{
+    CHECK_NEAR(qa_similarity("What is CLaRa?", "what is clara"), 1.0, 1e-9);
+    CHECK_NEAR(qa_similarity("a b c d", "a b c e"), 3.0 / 5.0, 1e-9);
+    CHECK(qa_similarity("What is the compression rate of CLaRa?", "What is the compression rate used by CLaRa?") >= 0.6);
+    CHECK(qa_similarity("Who wrote CLaRa?", "How many tokens does CLaRa use?") < 0.3);
+}
+
+static int count_words(void *ctx, const char *q, const char *a)
+{
+    (void)ctx;
+    QaWords w1, w2;
+    qa_words(&w1, q);
+    qa_words(&w2, a);
+    int n = (int)(w1.n + w2.n);
+    qa_words_free(&w1);
+    qa_words_free(&w2);
+    return n;
+}
+
+static unsigned flags_of(QaStore *s, long id) { return qa_find(s, id)->flags; }
+
+/* The store-wide flags: duplicates, length and corpus support. */
+static void test_update(void)
+{
+    Err e;
+    const char *path = "build/qa-flags-test/qa.jsonl";
+    fs_remove_tree("build/qa-flags-test", &e);
+    QaStore s;
+    CHECK(qa_store_open(&s, path, &e) == 0);
+    const char *corpus[] = {"CLaRa is a retrieval-augmented generation model. It compresses documents into "
+                            "continuous memory tokens and trains the retriever and the generator jointly."};
+    long clean = qa_add(&s, "What does CLaRa compress documents into?", "Continuous memory tokens.", NULL, &e);
+    long dup = qa_add(&s, "what does clara compress  documents into", "Memory tokens.", NULL, &e);
+    long near = qa_add(&s, "What does CLaRa compress the documents into?", "Memory tokens.", NULL, &e);
+    long other = qa_add(&s, "How is the retriever trained?", "Jointly with the generator.", NULL, &e);
+    long unsup = qa_add(&s, "Who invented CLaRa?", "Napoleon Bonaparte invented it in Corsica.", NULL, &e);
+    long longp = qa_add(&s, "Describe training.", "The retriever and the generator are trained jointly, end to end, on the documents.", NULL, &e);
+    long bad = qa_add(&s, "[Your Question]", "the answer the answer the answer the answer and", NULL, &e);
+    long rej = qa_add(&s, "Who invented CLaRa??", "Apple.", NULL, &e);
+    long after_rej = qa_add(&s, "Who invented clara", "Apple.", NULL, &e);
+    qa_set_status(&s, rej, QA_REJECTED, &e);
+    /* rej is rejected: after_rej still duplicates unsup, an earlier live one. */
+    QaWordSet words = {0};
+    CHECK(qa_corpus_words(&words, corpus, 1, &e) == 0);
+    QaFlagOptions o = {.corpus = &words, .count = count_words, .seq_len = 12};
+    size_t changed = 0;
+    CHECK(qa_flags_update(&s, &o, &changed, &e) == 0);
+    CHECK(changed > 0);
+    CHECK(flags_of(&s, clean) == 0);
+    CHECK(flags_of(&s, dup) == QA_FLAG_DUPLICATE);
+    CHECK(flags_of(&s, near) == QA_FLAG_NEAR_DUPLICATE);
+    CHECK(flags_of(&s, other) == 0);
+    CHECK(flags_of(&s, unsup) & QA_FLAG_UNSUPPORTED);
+    CHECK(!(flags_of(&s, unsup) & QA_FLAG_DUPLICATE));
+    CHECK(flags_of(&s, longp) == QA_FLAG_TOO_LONG);
+    CHECK(flags_of(&s, bad) == (QA_FLAG_REPETITION | QA_FLAG_PLACEHOLDER | QA_FLAG_TRUNCATED | QA_FLAG_UNSUPPORTED));
+    CHECK(flags_of(&s, after_rej) & QA_FLAG_DUPLICATE);
+    CHECK(strstr(qa_find(&s, dup)->reasons, "duplicate: same question as #1") != NULL);
+    CHECK(strstr(qa_find(&s, unsup)->reasons, "napoleon") != NULL);
+    /* Nothing changed: nothing journaled again. */
+    CHECK(qa_flags_update(&s, &o, &changed, &e) == 0 && changed == 0);
+    /* An edit that fixes the answer clears its flag on the next update. */
+    CHECK(qa_edit(&s, unsup, "answer", "A retrieval model made to compress documents.", &e) == 0);
+    CHECK(qa_flags_update(&s, &o, &changed, &e) == 0 && changed == 1);
+    CHECK(flags_of(&s, unsup) == 0);
+    qa_store_close(&s);
+    /* Flags survive reopening. */
+    CHECK(qa_store_open(&s, path, &e) == 0);
+    CHECK(s.n == 9 && flags_of(&s, dup) == QA_FLAG_DUPLICATE && flags_of(&s, longp) == QA_FLAG_TOO_LONG);
+    qa_store_close(&s);
+    qa_wordset_free(&words);
+    CHECK(qa_flag_parse("near_duplicate") == QA_FLAG_NEAR_DUPLICATE && qa_flag_parse("nope") == 0);
+}
+
+int main(void)
+{
+    test_words();
+    test_repetition();
+    test_placeholder();
+    test_truncated();
+    test_similarity();
+    test_update();
+    TEST_MAIN_END();
+}
