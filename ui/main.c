@@ -20,6 +20,7 @@ static const struct {
     {"train", cmd_train, "train cpt|sft [-c infuse.yaml] [-m MODEL] [--data PATH]... [--resume] [flags]"},
     {"merge", cmd_merge, "merge -m MODEL --adapter DIR -o OUT [--dtype f32|bf16|f16]   fold an adapter in"},
     {"bench-train", cmd_bench_train, "bench-train -m MODEL [--lora-rank R | --full] [--batch B --seq T] [--json]"},
+    {"corpus-build", cmd_corpus_build, "corpus-build --dict DIR_OR_INDEX... -o OUTDIR [--max-entries N] [--seed S] [--keep FILE]"},
     {"init-model", cmd_init_model, "init-model --shape NAME -o DIR [--dtype f32|bf16|f16] [--seed N]"},
 };
 
