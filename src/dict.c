@@ -54,7 +54,7 @@ int dict_open(Dict *d, const char *index_path, Err *e)
     const char *base = strrchr(index_path, '/');
     base = base ? base + 1 : index_path;
     d->name = strndup(base, (size_t)(index_path + stem - base));
-    char *dict_path = malloc(stem + 8);
+    char *dict_path = malloc(stem + sizeof ".dict.dz");
     if (!d->name || !dict_path) {
         free(dict_path);
         dict_close(d);

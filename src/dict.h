@@ -113,8 +113,9 @@ long dict_count_words(const char *s);
  *                "What does X mean?") and "Define X." -> the definition's
  *                short answer (40 words at most); a question asked twice
  *                keeps its first answer;
- *   heldout.txt  every heldout_every-th entry, in text.txt's format and
- *                left out of the other two (for a held-out loss).
+ *   heldout.txt  every heldout_every-th entry (unless its headword is in
+ *                keep), in text.txt's format and left out of the other
+ *                two (for a held-out loss).
  * Entries are sorted by headword (ASCII case folded, then reversed byte
  * order so "byte" comes before "Byte", then
  * the dictionaries' order as given, then offset).  max_entries > 0 keeps

@@ -96,7 +96,9 @@ static void paragraph(Buf *b, const DictEntry *en)
     puts_(b, ": ");
     puts_(b, en->text);
     size_t l = strlen(en->text);
-    if (l && !strchr(".?!\"", en->text[l - 1])) puts_(b, ".");
+    int closed = l && strchr(".?!\"", en->text[l - 1]);
+    closed |= l >= 3 && memcmp(en->text + l - 3, "\xe2\x80\x9d", 3) == 0; /* a closing U+201D quote */
+    if (!closed) puts_(b, ".");
     puts_(b, "\n");
 }
 
@@ -258,7 +260,9 @@ int dict_corpus_build(const char *const *index_paths, size_t n, const char *outd
         const DictEntry *en = it[i].en;
         st->written[en->dict]++;
         st->entries++;
-        if (o->heldout_every > 0 && (i + 1) % (size_t)o->heldout_every == 0) {
+        /* Kept headwords are there to be learnt (the probe asks about
+         * them), so they are never the ones held out. */
+        if (o->heldout_every > 0 && (i + 1) % (size_t)o->heldout_every == 0 && !it[i].keep) {
             paragraph(&held, en);
             st->heldout++;
             continue;
