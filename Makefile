@@ -6,6 +6,8 @@
 #   make debug      build ./infuse-debug with address and UB sanitizers
 #   make test-asan  run all tests built with the sanitizers
 #   make clean      remove build products
+#   make corpus     the base model's pretraining corpus from Debian's
+#                   dictionaries, into build/corpus/ (CORPUS_MAX=N keeps N)
 #
 # src/ is the engine and app core (libinfuse.a, never includes curses);
 # ui/ holds the program's entry and its panes; tests/test_*.c are each a
@@ -31,7 +33,7 @@ LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
 UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
 TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all run test debug test-asan clean deps bench fixtures base-model
+.PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus
 all: infuse
 
 deps:
@@ -81,3 +83,24 @@ base-model:
 
 clean:
 	rm -rf build infuse infuse-debug
+
+# The bundled base model's pretraining data (generated, never committed):
+# installs the dict-* packages (scripts/dict-deps.sh), decompresses their
+# dictzip files into build/dict/ (dictzip is gzip with an index, so gzip
+# reads it) and writes build/corpus/text.txt, qa.jsonl and heldout.txt.
+# Definition dictionaries come first so their answer to "What is X?" wins.
+# CORPUS_MAX=N keeps N entries (0: all), chosen by CORPUS_SEED; the terms
+# in data/probe_terms.txt are always kept.
+DICTS       ?= foldoc jargon wn vera
+DICTD       ?= /usr/share/dictd
+CORPUS_MAX  ?= 0
+CORPUS_SEED ?= 0
+corpus: deps
+	INFUSE_DICT_PKGS="$(DICTS:%=dict-%)" scripts/dict-deps.sh
+	$(MAKE) all
+	mkdir -p $(B)/dict
+	for d in $(DICTS); do \
+	    cp $(DICTD)/$$d.index $(B)/dict/ && gzip -dc $(DICTD)/$$d.dict.dz > $(B)/dict/$$d.dict || exit 1; \
+	done
+	./infuse corpus-build --dict $(DICTS:%=$(B)/dict/%.index) -o $(B)/corpus \
+	    --max-entries $(CORPUS_MAX) --seed $(CORPUS_SEED) --keep data/probe_terms.txt
