@@ -93,7 +93,7 @@ clean:
 # in data/probe_terms.txt are always kept.
 DICTS       ?= foldoc jargon wn vera
 DICTD       ?= /usr/share/dictd
-CORPUS_MAX  ?= 0
+CORPUS_MAX  ?= 20000
 CORPUS_SEED ?= 0
 corpus: deps
 	INFUSE_DICT_PKGS="$(DICTS:%=dict-%)" scripts/dict-deps.sh
