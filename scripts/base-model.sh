@@ -19,7 +19,7 @@ mkdir -p "$W"
 make -s corpus all
 
 if [ ! -f "$W/tokenizer.json" ]; then
-    ./infuse tokenizer-train -o "$W/tokenizer.json" --vocab-size 8192 build/corpus/text.txt build/corpus/qa.jsonl
+    ./infuse tokenizer-train -o "$W/tokenizer.json" --vocab-size 8192 build/corpus/text.txt
 fi
 if [ ! -f "$W/init/config.json" ]; then
     ./infuse init-model --shape base --tokenizer "$W/tokenizer.json" --seed 1 -o "$W/init"
