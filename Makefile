@@ -39,8 +39,9 @@ all: infuse
 deps:
 	@scripts/deps.sh
 
+# Renamed into place, so a running ./infuse (a long training run) keeps its file.
 infuse: $(B)/infuse
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(B)/infuse: $(UIOBJ) $(LIB)
 	$(CC) $(CFLAGS) -o $@ $(UIOBJ) $(LIB) $(LDLIBS)

@@ -133,10 +133,19 @@ int sft_record_parse(SftRecord *r, const cJSON *obj, const char *path, long line
     const cJSON *prompt = cJSON_GetObjectItemCaseSensitive(obj, "prompt");
     const cJSON *completion = cJSON_GetObjectItemCaseSensitive(obj, "completion");
     const cJSON *text = cJSON_GetObjectItemCaseSensitive(obj, "text");
+    /* {"question", "answer"}: the QA store's and Golden Data's form */
+    const cJSON *question = cJSON_GetObjectItemCaseSensitive(obj, "question");
+    const cJSON *answer = cJSON_GetObjectItemCaseSensitive(obj, "answer");
+    const char *pk = "prompt", *ck = "completion";
+    if (!prompt && !completion && (question || answer)) {
+        prompt = question, completion = answer;
+        pk = "question", ck = "answer";
+    }
     int forms = !!messages + !!(prompt || completion) + !!text;
     int rc;
     if (forms == 0)
-        return err_set(e, "%s:%ld: expected \"messages\", \"prompt\" and \"completion\", or \"text\"", path, line);
+        return err_set(e, "%s:%ld: expected \"messages\", \"prompt\" and \"completion\", \"question\" and \"answer\", or \"text\"",
+                       path, line);
     if (forms > 1)
         return err_set(e, "%s:%ld: more than one of \"messages\", \"prompt\"/\"completion\" and \"text\" (a record has one form)",
                        path, line);
@@ -153,9 +162,9 @@ int sft_record_parse(SftRecord *r, const cJSON *obj, const char *path, long line
             rc = err_set(e, "%s:%ld: no assistant turn", path, line);
     } else {
         const char *p, *c;
-        rc = string_field(obj, "prompt", path, line, &p, e);
+        rc = string_field(obj, pk, path, line, &p, e);
         if (rc == 0)
-            rc = string_field(obj, "completion", path, line, &c, e);
+            rc = string_field(obj, ck, path, line, &c, e);
         if (rc == 0 && !(r->msgs = calloc(2, sizeof *r->msgs)))
             rc = oom(path, e);
         if (rc == 0) {

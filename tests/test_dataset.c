@@ -144,8 +144,9 @@ static void test_sft_errors(void)
     SFT_ERROR("qa.jsonl", "{\"text\": \"User: hi\"}\n", "qa.jsonl:1: no assistant turn");
     SFT_ERROR("qa.jsonl", "{\"text\": \"Just some text.\\n\\nUser:no space\"}\n", "qa.jsonl:1: no assistant turn");
     SFT_ERROR("qa.jsonl", "{\"text\": \"User: a\\nAssistant: b\"}\n", "qa.jsonl:1: no assistant turn");
-    SFT_ERROR("qa.jsonl", "{\"question\": \"a\", \"answer\": \"b\"}\n",
-              "qa.jsonl:1: expected \"messages\", \"prompt\" and \"completion\", or \"text\"");
+    SFT_ERROR("qa.jsonl", "{\"query\": \"a\", \"reply\": \"b\"}\n",
+              "qa.jsonl:1: expected \"messages\", \"prompt\" and \"completion\", \"question\" and \"answer\", or \"text\"");
+    SFT_ERROR("qa.jsonl", "{\"question\": \"a\", \"answer\": 7}\n", "qa.jsonl:1: answer: expected a string, got a number");
     SFT_ERROR("qa.jsonl", "{\"text\": \"User: a\\n\\nAssistant: b\", \"prompt\": \"a\"}\n",
               "qa.jsonl:1: more than one of \"messages\", \"prompt\"/\"completion\" and \"text\" (a record has one form)");
     SFT_ERROR("qa.jsonl", "{\"prompt\": \"a\"}\n", "qa.jsonl:1: missing \"completion\"");
