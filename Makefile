@@ -33,7 +33,7 @@ LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
 UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
 TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%)
 
-.PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus
+.PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus example
 all: infuse
 
 deps:
@@ -77,6 +77,10 @@ test-asan:
 	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse \
 	    $(TESTS:tests/%.c=build/asan/tests/%)
 	INFUSE_BIN=build/asan/infuse ASAN_OPTIONS=detect_leaks=1 tests/run.sh build/asan/tests
+
+# The example's adapters and benchmark from its data (needs models/base).
+example:
+	scripts/example.sh
 
 # The bundled base model from Debian's dictionaries (long: see models/base/README.md).
 base-model:
