@@ -17,6 +17,7 @@ int cmd_generate(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_review(int argc, char **argv);
+int cmd_synth(int argc, char **argv);
 int cmd_corpus_build(int argc, char **argv);
 
 /* Prints "infuse: MESSAGE" to stderr and returns 1 (the exit status). */

@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "chat_template.h"
 #include "fsutil.h"
 #include "qa_corpus.h"
+#include "qa_synth.h"
 #include "qa_flags.h"
 #include "qa_import.h"
 #include "qa_record.h"
@@ -180,6 +182,39 @@ static int do_import(QaStore *s, const char *file, Err *e)
     return rc;
 }
 
+/* Pending proposals from the corpus (qa_synth.h); questions the store
+ * already has (any status) are not proposed again. */
+static int do_synth(QaStore *s, const Config *cfg, Err *e)
+{
+    if (!cfg->corpus || !fs_exists(cfg->corpus))
+        return err_set(e, "synth: no corpus (set data.corpus)");
+    QaCorpus c;
+    if (qa_corpus_load(&c, cfg->corpus, e) != 0)
+        return -1;
+    QaProposals p = {0};
+    int rc = 0;
+    for (size_t i = 0; rc == 0 && i < c.n; i++)
+        rc = qa_synth(&p, c.text[i], c.name[i], e);
+    size_t added = 0, kinds[3] = {0};
+    for (size_t i = 0; rc == 0 && i < p.n; i++) {
+        int known = 0;
+        for (size_t k = 0; k < s->n && !known; k++)
+            known = strcasecmp(s->r[k].question, p.p[i].question) == 0;
+        if (known)
+            continue;
+        if (qa_add(s, p.p[i].question, p.p[i].answer, p.p[i].source, e) < 0)
+            rc = -1;
+        else
+            added++, kinds[p.p[i].kind]++;
+    }
+    if (rc == 0)
+        fprintf(stderr, "infuse: synth proposed %zu pending pairs (%zu acronyms, %zu definitions, %zu numbers) from %zu documents\n",
+                added, kinds[0], kinds[1], kinds[2], c.n);
+    qa_proposals_free(&p);
+    qa_corpus_free(&c);
+    return rc;
+}
+
 static int run(QaStore *s, const Config *cfg, const Action *acts, size_t n, const char *status, const char *flag,
                int json)
 {
@@ -202,9 +237,13 @@ static int run(QaStore *s, const Config *cfg, const Action *acts, size_t n, cons
                 cli_fail_err(&e);
             continue;
         }
-        if (strcmp(a, "--import") == 0 || strcmp(a, "--flags") == 0) {
+        if (strcmp(a, "--import") == 0 || strcmp(a, "--flags") == 0 || strcmp(a, "--synth") == 0) {
             changed = 1;
             if (strcmp(a, "--import") == 0 && (rc = do_import(s, acts[i].arg, &e)) != 0) {
+                cli_fail_err(&e);
+                continue;
+            }
+            if (strcmp(a, "--synth") == 0 && (rc = do_synth(s, cfg, &e)) != 0) {
                 cli_fail_err(&e);
                 continue;
             }
@@ -287,7 +326,7 @@ int cmd_review(int argc, char **argv)
             }
             acts[n++] = (Action){a, argv[i + 1], argv[i + 2]};
             i += 2;
-        } else if (strcmp(a, "--list") == 0 || strcmp(a, "--flags") == 0) {
+        } else if (strcmp(a, "--list") == 0 || strcmp(a, "--flags") == 0 || strcmp(a, "--synth") == 0) {
             acts[n++] = (Action){a, NULL, NULL};
         } else if (strcmp(a, "--json") == 0) {
             json = 1;
@@ -333,5 +372,20 @@ int cmd_review(int argc, char **argv)
     }
     config_free(&cfg);
     free(acts);
+    return rc;
+}
+
+/* `infuse synth [-c infuse.yaml] [--qa FILE]`: review --synth. */
+int cmd_synth(int argc, char **argv)
+{
+    char **args = calloc((size_t)argc + 2, sizeof *args);
+    if (!args)
+        return cli_fail("out of memory");
+    args[0] = (char *)"review";
+    for (int i = 1; i < argc; i++)
+        args[i] = argv[i];
+    args[argc] = (char *)"--synth";
+    int rc = cmd_review(argc + 1, args);
+    free(args);
     return rc;
 }

@@ -23,6 +23,7 @@ static const struct {
     {"bench", cmd_bench, "bench [--stages base,cpt,sft] [--eval FILE] [--json F] [--markdown F]   stage benchmark"},
     {"merge", cmd_merge, "merge -m MODEL [--adapter DIR] -o OUT [--dtype f32|bf16|f16]   fold an adapter in / convert"},
     {"bench-train", cmd_bench_train, "bench-train -m MODEL [--lora-rank R | --full] [--batch B --seq T] [--json]"},
+    {"synth", cmd_synth, "synth [-c infuse.yaml]   propose pending QA pairs from the corpus (rule-based)"},
     {"review", cmd_review, "review [-c infuse.yaml] --list | --approve ID... | --reject ID... | --golden ID... | --import FILE | --export FILE"},
     {"corpus-build", cmd_corpus_build, "corpus-build --dict DIR_OR_INDEX... -o OUTDIR [--max-entries N] [--seed S] [--keep FILE]"},
     {"init-model", cmd_init_model, "init-model --shape NAME -o DIR [--dtype f32|bf16|f16] [--seed N]"},
