@@ -42,4 +42,18 @@ stage cpt "$W/init"
 stage sft "$W/pretrained"
 
 ./infuse merge -m "$W/instructed" -o models/base --dtype bf16
-echo "base-model: models/base written; fill in its README.md (the model card) from $W/runs/*/metrics.jsonl"
+
+# The model card's measurements: 100 single-meaning acronyms from the
+# training Q&A (every 8th), scored by the stage benchmark (correct when the
+# answer contains the whole expansion), and what it says about SCP and CLaRa.
+grep '"What does [^"]* stand for?"' build/corpus/qa.jsonl | grep -v 'can stand for' | awk 'NR % 8 == 1' | head -100 |
+    sed -E 's/.*"content":"(What does [^"]* stand for\?)"\},\{"role":"assistant","content":"([^"]* stands for ([^"]*)\.)"\}\]\}/{"question":"\1","reference_answer":"\2","keywords":["\3"],"category":"acronym"}/' \
+    > "$W/acronyms.jsonl"
+./infuse bench -m models/base --stages base --eval "$W/acronyms.jsonl" --probe /dev/null \
+    --json "$W/acronyms.json" | tail -2
+for q in "What does SCP stand for?" "What is CLaRa?" "What does CLaRa stand for?"; do
+    printf '%s -> ' "$q"
+    ./infuse generate -m models/base --chat -p "$q" -n 40 --temp 0
+done
+echo "base-model: models/base written; its model card (models/base/README.md) takes the numbers above,"
+echo "the losses in $W/runs/*/metrics.jsonl and the time in $W/*.done's dates"
