@@ -49,7 +49,7 @@ stage sft "$W/pretrained"
 grep '"What does [^"]* stand for?"' build/corpus/qa.jsonl | grep -v 'can stand for' | awk 'NR % 8 == 1' | head -100 |
     sed -E 's/.*"content":"(What does [^"]* stand for\?)"\},\{"role":"assistant","content":"([^"]* stands for ([^"]*)\.)"\}\]\}/{"question":"\1","reference_answer":"\2","keywords":["\3"],"category":"acronym"}/' \
     > "$W/acronyms.jsonl"
-./infuse bench -m models/base --stages base --eval "$W/acronyms.jsonl" --probe /dev/null \
+./infuse bench -m models/base --stages base --eval "$W/acronyms.jsonl" --probe none \
     --json "$W/acronyms.json" | tail -2
 for q in "What does SCP stand for?" "What is CLaRa?" "What does CLaRa stand for?"; do
     printf '%s -> ' "$q"

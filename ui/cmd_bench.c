@@ -255,7 +255,7 @@ int cmd_bench(int argc, char **argv)
                 return 1;
         } else
             return cli_fail("usage: infuse bench [-c infuse.yaml] [-m MODEL] [--stages base,cpt,sft] [--eval FILE] "
-                            "[--probe FILE] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
+                            "[--probe FILE|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
 #undef VAL
     }
     Config cfg;
@@ -312,7 +312,7 @@ int cmd_bench(int argc, char **argv)
         if (fs_exists(probe_owned))
             probe_path = probe_owned;
     }
-    if (probe_path && load_eval(&es, probe_path, 1))
+    if (probe_path && strcmp(probe_path, "none") != 0 && load_eval(&es, probe_path, 1))
         goto out;
     tok_path = fs_join(model_dir, "tokenizer.json");
     if (!(tok = tokenizer_load(tok_path, &e)) || model_load(&m, model_dir, &e) != 0) {
