@@ -90,7 +90,7 @@ clean:
 	rm -rf build infuse infuse-debug
 
 # The bundled base model's pretraining data (generated, never committed):
-# installs the dict-* packages (scripts/dict-deps.sh), decompresses their
+# installs the dict-* packages (scripts/deps.sh), decompresses their
 # dictzip files into build/dict/ (dictzip is gzip with an index, so gzip
 # reads it) and writes build/corpus/text.txt, qa.jsonl and heldout.txt.
 # Definition dictionaries come first so their answer to "What is X?" wins.
@@ -101,7 +101,7 @@ DICTD       ?= /usr/share/dictd
 CORPUS_MAX  ?= 20000
 CORPUS_SEED ?= 0
 corpus: deps
-	INFUSE_DICT_PKGS="$(DICTS:%=dict-%)" scripts/dict-deps.sh
+	scripts/deps.sh $(DICTS:%=dict-%)
 	$(MAKE) all
 	mkdir -p $(B)/dict
 	for d in $(DICTS); do \

@@ -1,10 +1,16 @@
 #!/usr/bin/env bash
-# Checks for the Debian/Ubuntu packages infuse builds and tests with and
-# installs the missing ones with apt-get (through sudo when not root).
+# Checks for Debian/Ubuntu packages and installs the missing ones with
+# apt-get (through sudo when not root): the ones infuse builds and tests
+# with, or those named as arguments (`make corpus` passes the dict-*
+# dictionaries; their postinst only registers them with a dictd server,
+# which is why recommends are not installed).
 # Quiet when everything is present, so `make run` stays fast on the second go.
 # Set INFUSE_NO_APT=1 to only report what is missing.
 set -eu
 pkgs="gcc make pkg-config libncurses-dev libyaml-dev libcjson-dev libopenblas-dev libunistring-dev tmux"
+if [ $# -gt 0 ]; then
+    pkgs="$*"
+fi
 missing=""
 for p in $pkgs; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed"; then
