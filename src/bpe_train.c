@@ -7,37 +7,16 @@
  * on the text. */
 #include "bpe_train_internal.h"
 
-#include <cJSON.h>
-#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#include "fsutil.h"
-#include "jsonl.h"
-#include "textfile.h"
+#include "textdocs.h"
 #include "tokenizer_pretok.h"
 #include "utf8.h"
 
 const char *const bpe_default_special[3] = {"<|endoftext|>", "<|im_start|>", "<|im_end|>"};
 
 /* ---------------------------------------------------------------- containers */
-
-int bpe_buf_put(BpeBuf *b, const void *s, size_t n)
-{
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 4096;
-        while (b->n + n + 1 > cap) cap *= 2;
-        char *p = realloc(b->p, cap);
-        if (!p) return -1;
-        b->p = p;
-        b->cap = cap;
-    }
-    if (n) memcpy(b->p + b->n, s, n);
-    b->n += n;
-    b->p[b->n] = 0;
-    return 0;
-}
 
 /* FNV-1a, then a final mix so that the low bits used for slots depend on
  * every byte. */
@@ -60,7 +39,7 @@ long bpe_strset_find(const BpeStrSet *m, const void *s, size_t n)
         uint32_t k = m->slot[i];
         if (!k) return -1;
         k--;
-        if (m->len[k] == n && memcmp(m->arena.p + m->off[k], s, n) == 0) return k;
+        if (m->len[k] == n && memcmp(m->arena.s + m->off[k], s, n) == 0) return k;
     }
 }
 
@@ -70,7 +49,7 @@ static int strset_grow(BpeStrSet *m)
     uint32_t *slot = calloc(cap, sizeof *slot);
     if (!slot) return -1;
     for (size_t k = 0; k < m->n; k++) {
-        size_t i = bpe_hash(m->arena.p + m->off[k], m->len[k]) & (cap - 1);
+        size_t i = bpe_hash(m->arena.s + m->off[k], m->len[k]) & (cap - 1);
         while (slot[i]) i = (i + 1) & (cap - 1);
         slot[i] = (uint32_t)k + 1;
     }
@@ -98,7 +77,7 @@ long bpe_strset_add(BpeStrSet *m, const void *s, size_t n, int *added)
         m->n_cap = cap;
     }
     size_t at = m->arena.n;
-    if (bpe_buf_put(&m->arena, s, n)) return -1;
+    if (strbuf_put(&m->arena, s, n)) return -1;
     m->off[m->n] = (uint32_t)at;
     m->len[m->n] = (uint32_t)n;
     size_t mask = m->cap - 1, i = bpe_hash(s, n) & mask;
@@ -113,7 +92,7 @@ void bpe_strset_free(BpeStrSet *m)
     free(m->slot);
     free(m->off);
     free(m->len);
-    free(m->arena.p);
+    free(m->arena.s);
     memset(m, 0, sizeof *m);
 }
 
@@ -341,10 +320,10 @@ oom:
 
 /* ---------------------------------------------------------------- files */
 
-static int has_ext(const char *name, const char *ext)
+static int on_doc(void *ctx, const char *text, size_t len, long line, Err *e)
 {
-    size_t n = strlen(name), m = strlen(ext);
-    return n > m && strcasecmp(name + n - m, ext) == 0;
+    (void)line;
+    return bpe_trainer_add_text(ctx, text, len, e);
 }
 
 static int add_file(BpeTrainer *t, const char *path, Err *e)
@@ -352,75 +331,19 @@ static int add_file(BpeTrainer *t, const char *path, Err *e)
     TextFile f;
     if (textfile_read(&f, path, NULL, e)) return -1;
     t->n_files++;
-    int rc = 0;
-    if (!has_ext(path, ".jsonl")) {
-        if (bpe_trainer_add_text(t, f.text, f.len, e)) rc = err_prefix(e, "%s", path);
-        textfile_free(&f);
-        return rc;
-    }
-    Jsonl j;
-    jsonl_init(&j, path, &f);
-    cJSON *obj;
-    while (rc == 0 && (rc = jsonl_next(&j, &obj, e)) == 1) {
-        const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, "text");
-        if (!v)
-            rc = err_set(e, "%s:%ld: missing \"text\"", path, j.line);
-        else if (!cJSON_IsString(v))
-            rc = err_set(e, "%s:%ld: text: expected a string, got %s", path, j.line, json_type_name(v));
-        else if (bpe_trainer_add_text(t, v->valuestring, strlen(v->valuestring), e))
-            rc = err_prefix(e, "%s:%ld", path, j.line);
-        else
-            rc = 0;
-        cJSON_Delete(obj);
-    }
-    if (rc == 0 && j.n_records == 0) rc = err_set(e, "%s: no records (only blank lines)", path);
+    int rc = textdocs_each(path, &f, TEXTDOCS_STRICT, on_doc, t, e);
     textfile_free(&f);
-    return rc < 0 ? -1 : 0;
+    return rc;
 }
-
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 int bpe_trainer_add_path(BpeTrainer *t, const char *path, Err *e)
 {
-    if (!fs_is_dir(path)) return add_file(t, path, e);
-    DIR *dp = opendir(path);
-    if (!dp) return err_set(e, "%s: cannot open folder", path);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = 0;
-    struct dirent *de;
-    while (rc == 0 && (de = readdir(dp))) {
-        const char *name = de->d_name;
-        if (name[0] == '.' || !(has_ext(name, ".txt") || has_ext(name, ".md") || has_ext(name, ".jsonl")))
-            continue;
-        char *p = fs_join(path, name);
-        if (p && fs_is_dir(p)) {
-            free(p);
-            continue;
-        }
-        if (p && n == cap) {
-            cap = cap ? cap * 2 : 16;
-            char **v = realloc(names, cap * sizeof *v);
-            if (!v) {
-                free(p);
-                p = NULL;
-            } else {
-                names = v;
-            }
-        }
-        if (!p)
-            rc = err_set(e, "%s: out of memory listing the folder", path);
-        else
-            names[n++] = p;
-    }
-    closedir(dp);
-    if (rc == 0 && n == 0) rc = err_set(e, "%s: no .txt, .md or .jsonl files in this folder", path);
-    if (rc == 0) qsort(names, n, sizeof *names, cmp_str);
-    for (size_t i = 0; i < n; i++) {
-        if (rc == 0) rc = add_file(t, names[i], e);
-        free(names[i]);
-    }
-    free(names);
+    char **files = NULL;
+    size_t n = 0;
+    int rc = textdocs_list(path, TEXTDOCS_STRICT, &files, &n, e);
+    for (size_t i = 0; rc == 0 && i < n; i++)
+        rc = add_file(t, files[i], e);
+    textdocs_list_free(files, n);
     return rc;
 }
 

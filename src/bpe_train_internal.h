@@ -9,22 +9,16 @@
 
 #include "bpe_train.h"
 
-/* A growable byte buffer. */
-typedef struct BpeBuf {
-    char *p;
-    size_t n, cap;
-} BpeBuf;
+#include "strbuf.h"
 
-int bpe_buf_put(BpeBuf *b, const void *s, size_t n);
-
-/* Open-addressing set of byte strings kept in a BpeBuf arena; slot holds
+/* Open-addressing set of byte strings kept in a StrBuf arena; slot holds
  * index + 1 into off/len (0 = empty). */
 typedef struct BpeStrSet {
     uint32_t *slot; /* (cap), cap a power of two */
     size_t cap;
     uint32_t *off, *len; /* (n) where string i is in arena */
     size_t n, n_cap;
-    BpeBuf arena;
+    StrBuf arena;
 } BpeStrSet;
 
 uint64_t bpe_hash(const void *s, size_t n);

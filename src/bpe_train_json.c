@@ -16,17 +16,17 @@
 
 #include "fsutil.h"
 
-static int put_str(BpeBuf *o, const char *s) { return bpe_buf_put(o, s, strlen(s)); }
+static int put_str(StrBuf *o, const char *s) { return strbuf_put(o, s, strlen(s)); }
 
 /* A JSON string literal of the UTF-8 text s[0..n). */
-static int put_json(BpeBuf *o, const char *s, size_t n)
+static int put_json(StrBuf *o, const char *s, size_t n)
 {
-    if (bpe_buf_put(o, "\"", 1)) return -1;
+    if (strbuf_put(o, "\"", 1)) return -1;
     size_t run = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') continue;
-        if (bpe_buf_put(o, s + run, i - run)) return -1;
+        if (strbuf_put(o, s + run, i - run)) return -1;
         char esc[8];
         if (c == '"' || c == '\\')
             snprintf(esc, sizeof esc, "\\%c", c);
@@ -41,16 +41,16 @@ static int put_json(BpeBuf *o, const char *s, size_t n)
         if (put_str(o, esc)) return -1;
         run = i + 1;
     }
-    if (bpe_buf_put(o, s + run, n - run)) return -1;
-    return bpe_buf_put(o, "\"", 1);
+    if (strbuf_put(o, s + run, n - run)) return -1;
+    return strbuf_put(o, "\"", 1);
 }
 
 /* Symbol k's byte-level form. */
-static int put_sym(BpeBuf *o, const BpeTrainer *t, const uint32_t cp[256], int32_t k)
+static int put_sym(StrBuf *o, const BpeTrainer *t, const uint32_t cp[256], int32_t k)
 {
-    const uint8_t *p = (const uint8_t *)t->syms.arena.p + t->syms.off[k];
+    const uint8_t *p = (const uint8_t *)t->syms.arena.s + t->syms.off[k];
     char tmp[8];
-    if (bpe_buf_put(o, "\"", 1)) return -1;
+    if (strbuf_put(o, "\"", 1)) return -1;
     for (uint32_t i = 0; i < t->syms.len[k]; i++) {
         uint32_t c = cp[p[i]];
         size_t l;
@@ -66,9 +66,9 @@ static int put_sym(BpeBuf *o, const BpeTrainer *t, const uint32_t cp[256], int32
             tmp[1] = (char)(0x80 | (c & 0x3F));
             l = 2;
         }
-        if (bpe_buf_put(o, tmp, l)) return -1;
+        if (strbuf_put(o, tmp, l)) return -1;
     }
-    return bpe_buf_put(o, "\"", 1);
+    return strbuf_put(o, "\"", 1);
 }
 
 static const char *const HEAD = "{\n  \"version\": \"1.0\",\n  \"truncation\": null,\n  \"padding\": null,\n"
@@ -92,7 +92,7 @@ static const char *const MIDDLE =
     "    \"fuse_unk\": false,\n    \"byte_fallback\": false,\n    \"ignore_merges\": false,\n"
     "    \"vocab\": {";
 
-static int write_all(BpeBuf *o, const BpeTrainer *t)
+static int write_all(StrBuf *o, const BpeTrainer *t)
 {
     uint32_t cp[256], rank[256];
     int32_t by_rank[256];
@@ -145,14 +145,14 @@ char *bpe_trainer_json(const BpeTrainer *t, size_t *len, Err *e)
         err_set(e, "tokenizer-train: nothing trained yet");
         return NULL;
     }
-    BpeBuf o = {0};
+    StrBuf o = {0};
     if (write_all(&o, t)) {
-        free(o.p);
+        free(o.s);
         err_set(e, "tokenizer-train: out of memory writing tokenizer.json");
         return NULL;
     }
     *len = o.n;
-    return o.p;
+    return o.s;
 }
 
 int bpe_trainer_save(const BpeTrainer *t, const char *path, Err *e)

@@ -236,7 +236,7 @@ static int learn_init(Learn *L)
     size_t w = 0, at = 0;
     for (size_t k = 0; k < ws->n; k++) {
         if (ws->len[k] < 2) continue;
-        const uint8_t *p = (const uint8_t *)ws->arena.p + ws->off[k];
+        const uint8_t *p = (const uint8_t *)ws->arena.s + ws->off[k];
         L->woff[w] = (uint32_t)at;
         L->wlen[w] = ws->len[k];
         L->wcount[w] = (int64_t)L->t->count[k];
@@ -276,7 +276,7 @@ int bpe_learn(BpeTrainer *t, int vocab_size, int min_frequency, Err *e)
     size_t target = (size_t)vocab_size - (size_t)t->n_special, merge_cap = 0;
     Learn L = {.t = t};
     bpe_byte_order(L.byte_rank);
-    BpeBuf merged = {0};
+    StrBuf merged = {0};
     int rc = learn_init(&L);
     uint32_t merge_no = 0;
     while (rc == 0 && t->syms.n < target && L.nheap > 0) {
@@ -291,14 +291,14 @@ int bpe_learn(BpeTrainer *t, int vocab_size, int min_frequency, Err *e)
         int32_t a = p->a, b = p->b;
         p->done = 1;
         merged.n = 0;
-        if (bpe_buf_put(&merged, t->syms.arena.p + t->syms.off[a], t->syms.len[a]) ||
-            bpe_buf_put(&merged, t->syms.arena.p + t->syms.off[b], t->syms.len[b])) {
+        if (strbuf_put(&merged, t->syms.arena.s + t->syms.off[a], t->syms.len[a]) ||
+            strbuf_put(&merged, t->syms.arena.s + t->syms.off[b], t->syms.len[b])) {
             rc = -1;
             break;
         }
-        if (is_special_raw(t, (const uint8_t *)merged.p, merged.n)) continue;
+        if (is_special_raw(t, (const uint8_t *)merged.s, merged.n)) continue;
         int added;
-        long c = bpe_strset_add(&t->syms, merged.p, merged.n, &added);
+        long c = bpe_strset_add(&t->syms, merged.s, merged.n, &added);
         if (c < 0 || grow((void **)&t->merges, &merge_cap, (size_t)t->n_merges + 1, sizeof *t->merges)) {
             rc = -1;
             break;
@@ -324,7 +324,7 @@ int bpe_learn(BpeTrainer *t, int vocab_size, int min_frequency, Err *e)
         }
     }
     learn_free(&L);
-    free(merged.p);
+    free(merged.s);
     if (rc) return err_set(e, "tokenizer-train: out of memory learning merges");
     t->trained = 1;
     return 0;

@@ -7,6 +7,7 @@
  * the odd one: its "marker" is the "\n\n" before the next message, so it is
  * emitted in front of a message rather than after one. */
 #include "chat_template.h"
+#include "strbuf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -52,55 +53,28 @@ const char *const *chat_template_stops(ChatTemplate t)
 
 /* Growing output buffer; on allocation failure `failed` sticks and later
  * appends do nothing, so callers check once at the end. */
-typedef struct Buf {
-    char *s;
-    size_t len, cap;
-    int failed;
-} Buf;
-
-static void buf_add(Buf *b, const char *s)
-{
-    size_t n = strlen(s);
-    if (b->failed)
-        return;
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 256;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        char *p = realloc(b->s, cap);
-        if (!p) {
-            b->failed = 1;
-            return;
-        }
-        b->s = p;
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, s, n + 1);
-    b->len += n;
-}
-
 static const char *role_name(ChatRole r)
 {
     return r == CHAT_SYSTEM ? "system" : r == CHAT_USER ? "user" : "assistant";
 }
 
 /* The text before a message's content (for plain, after the separator). */
-static void add_header(Buf *b, ChatTemplate t, ChatRole r)
+static void add_header(StrBuf *b, ChatTemplate t, ChatRole r)
 {
     switch (t) {
     case CHAT_CHATML:
-        buf_add(b, "<|im_start|>");
-        buf_add(b, role_name(r));
-        buf_add(b, "\n");
+        strbuf_puts(b, "<|im_start|>");
+        strbuf_puts(b, role_name(r));
+        strbuf_puts(b, "\n");
         break;
     case CHAT_LLAMA3:
-        buf_add(b, "<|start_header_id|>");
-        buf_add(b, role_name(r));
-        buf_add(b, "<|end_header_id|>\n\n");
+        strbuf_puts(b, "<|start_header_id|>");
+        strbuf_puts(b, role_name(r));
+        strbuf_puts(b, "<|end_header_id|>\n\n");
         break;
     case CHAT_PLAIN:
         /* "Assistant:" without its space: the space opens the span. */
-        buf_add(b, r == CHAT_USER ? "User: " : r == CHAT_ASSISTANT ? "Assistant:" : "");
+        strbuf_puts(b, r == CHAT_USER ? "User: " : r == CHAT_ASSISTANT ? "Assistant:" : "");
         break;
     }
 }
@@ -149,10 +123,10 @@ char *chat_render(ChatTemplate t, const char *system, const ChatMessage *msgs, s
         }
     }
 
-    Buf b = {0};
-    buf_add(&b, ""); /* an empty conversation still returns "" */
+    StrBuf b = {0};
+    strbuf_puts(&b, ""); /* an empty conversation still returns "" */
     if (t == CHAT_LLAMA3)
-        buf_add(&b, "<|begin_of_text|>");
+        strbuf_puts(&b, "<|begin_of_text|>");
     int use_system = !has_system && system && system[0];
     size_t total = n + (size_t)use_system, k = 0;
     for (size_t i = 0; i < total; i++) {
@@ -160,29 +134,29 @@ char *chat_render(ChatTemplate t, const char *system, const ChatMessage *msgs, s
         if (t == CHAT_PLAIN && i > 0) {
             /* The separator ends the previous message's turn: it is that
              * message's marker, part of its span if it was the assistant's. */
-            buf_add(&b, "\n\n");
-            if (sp && k > 0 && sp[k - 1].end == b.len - 2)
-                sp[k - 1].end = b.len;
+            strbuf_puts(&b, "\n\n");
+            if (sp && k > 0 && sp[k - 1].end == b.n - 2)
+                sp[k - 1].end = b.n;
         }
         add_header(&b, t, m.role);
-        size_t begin = b.len;
+        size_t begin = b.n;
         if (t == CHAT_PLAIN && m.role == CHAT_ASSISTANT)
-            buf_add(&b, " ");
-        buf_add(&b, m.content);
-        buf_add(&b, end_marker(t));
+            strbuf_puts(&b, " ");
+        strbuf_puts(&b, m.content);
+        strbuf_puts(&b, end_marker(t));
         if (sp && m.role == CHAT_ASSISTANT)
-            sp[k++] = (ChatSpan){begin, b.len};
-        buf_add(&b, after_marker(t));
+            sp[k++] = (ChatSpan){begin, b.n};
+        strbuf_puts(&b, after_marker(t));
     }
     if (add_generation_prompt) {
         if (t == CHAT_PLAIN && total > 0) {
-            buf_add(&b, "\n\n");
-            if (sp && k > 0 && sp[k - 1].end == b.len - 2)
-                sp[k - 1].end = b.len;
+            strbuf_puts(&b, "\n\n");
+            if (sp && k > 0 && sp[k - 1].end == b.n - 2)
+                sp[k - 1].end = b.n;
         }
         add_header(&b, t, CHAT_ASSISTANT);
     }
-    if (b.failed) {
+    if (b.oom) {
         free(b.s);
         free(sp);
         err_set(e, "chat_render: out of memory");

@@ -7,6 +7,7 @@
  * UTF-8 in the input (the Jargon File's quotes) stays well formed. */
 #include "dict.h"
 #include "fsutil.h"
+#include "strbuf.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -138,32 +139,8 @@ void dict_close(Dict *d)
 
 /* ---- text passes ---- */
 
-/* A growable string. */
-typedef struct Str {
-    char *s;
-    size_t n, cap;
-    int oom;
-} Str;
-
-static void str_put(Str *b, const char *s, size_t n)
-{
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 64;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns, b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-static char *str_done(Str *b)
+/* The string, NULL when memory ran out; b is spent. */
+static char *str_done(StrBuf *b)
 {
     if (b->oom) {
         free(b->s);
@@ -177,7 +154,7 @@ static char *str_done(Str *b)
  * accepts; an unclosed group is kept as text. */
 static char *drop_groups(const char *s, char open, char close, int (*drop)(const char *g, size_t n))
 {
-    Str b = {0};
+    StrBuf b = {0};
     const char *p = s;
     while (*p) {
         if (*p == open) {
@@ -192,7 +169,7 @@ static char *drop_groups(const char *s, char open, char close, int (*drop)(const
                 continue;
             }
         }
-        str_put(&b, p, 1);
+        strbuf_put(&b, p, 1);
         p++;
     }
     return str_done(&b);
@@ -226,7 +203,7 @@ static int apply(char **s, char *next)
 
 char *dict_clean_text(const char *in, size_t n)
 {
-    Str b = {0};
+    StrBuf b = {0};
     int space = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)in[i];
@@ -246,21 +223,21 @@ char *dict_clean_text(const char *in, size_t n)
                              (b.n >= 3 && memcmp(b.s + b.n - 3, "\xe2\x80\x9c", 3) == 0); /* U+201C */
             int before_close = strchr(",.;:!?)]", c) != NULL ||
                                (i + 2 < n && memcmp(in + i, "\xe2\x80\x9d", 3) == 0); /* U+201D */
-            if (!after_open && !before_close) str_put(&b, " ", 1);
+            if (!after_open && !before_close) strbuf_put(&b, " ", 1);
         }
         space = 0;
-        str_put(&b, (const char *)&in[i], 1);
+        strbuf_put(&b, (const char *)&in[i], 1);
     }
     char *s = str_done(&b);
     /* Dropped groups leave "()" or " ," behind; a second pass tidies. */
     if (s && strstr(s, "()")) {
-        Str t = {0};
+        StrBuf t = {0};
         for (char *p = s; *p; p++) {
             if (p[0] == '(' && p[1] == ')') {
                 p++;
                 continue;
             }
-            str_put(&t, p, 1);
+            strbuf_put(&t, p, 1);
         }
         free(s);
         s = str_done(&t);
@@ -382,21 +359,21 @@ static char *vera_expansion(const char *body, size_t n, int *slang)
  * an attribution "--Shak."). */
 static char *gcide_drop_quotes(const char *body)
 {
-    Str b = {0};
+    StrBuf b = {0};
     for (const char *p = body; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p + 1) : strlen(p);
         size_t ind = 0;
         while (ind < n && p[ind] == ' ') ind++;
         int quote = ind >= 8 || (ind < n && p[ind] == '-' && ind + 1 < n && p[ind + 1] == '-');
-        if (!quote) str_put(&b, p, n);
+        if (!quote) strbuf_put(&b, p, n);
         p += n;
     }
     return str_done(&b);
 }
 
 /* Appends one WordNet sense, cleaned, capitalised and ended, to b. */
-static void wn_flush(Str *b, Str *sense)
+static void wn_flush(StrBuf *b, StrBuf *sense)
 {
     if (!sense->n) return;
     char *c = dict_clean_text(sense->s, sense->n);
@@ -408,9 +385,9 @@ static void wn_flush(Str *b, Str *sense)
     size_t l = strlen(c);
     if (l) {
         if (islower((unsigned char)*c)) *c = (char)toupper((unsigned char)*c);
-        if (b->n) str_put(b, " ", 1);
-        str_put(b, c, l);
-        if (!strchr(".?!", c[l - 1])) str_put(b, ".", 1);
+        if (b->n) strbuf_put(b, " ", 1);
+        strbuf_put(b, c, l);
+        if (!strchr(".?!", c[l - 1])) strbuf_put(b, ".", 1);
     }
     free(c);
 }
@@ -418,7 +395,7 @@ static void wn_flush(Str *b, Str *sense)
 /* WordNet senses "n 1: def; \"example\"" -> "Def; \"example\". Def2." */
 static char *wn_senses(const char *body)
 {
-    Str b = {0}, sense = {0};
+    StrBuf b = {0}, sense = {0};
     for (const char *p = body; *p;) {
         const char *end = strchr(p, '\n');
         size_t n = end ? (size_t)(end - p) : strlen(p);
@@ -439,8 +416,8 @@ static char *wn_senses(const char *body)
             wn_flush(&b, &sense);
             q = d + 1;
         }
-        str_put(&sense, q, (size_t)(stop - q));
-        str_put(&sense, "\n", 1);
+        strbuf_put(&sense, q, (size_t)(stop - q));
+        strbuf_put(&sense, "\n", 1);
         p = end ? end + 1 : stop;
     }
     wn_flush(&b, &sense);
@@ -640,10 +617,10 @@ static int vera_entries(const Dict *d, int dict_no, DictEntries *out, Err *e)
             en.n_exp = m;
         }
         free(slang);
-        Str t = {0};
+        StrBuf t = {0};
         for (int k = 0; k < en.n_exp; k++) {
-            if (k) str_put(&t, "; ", 2);
-            str_put(&t, en.exp[k], strlen(en.exp[k]));
+            if (k) strbuf_put(&t, "; ", 2);
+            strbuf_put(&t, en.exp[k], strlen(en.exp[k]));
         }
         en.text = t.n ? str_done(&t) : (free(t.s), NULL);
         if (t.oom) fail = 1;
@@ -747,7 +724,7 @@ static int sentence_end(const char *s, size_t i)
 
 char *dict_short_answer(const char *def, int max_words)
 {
-    Str b = {0};
+    StrBuf b = {0};
     long words = 0;
     const char *p = def;
     while (*p == ' ') p++;
@@ -775,14 +752,14 @@ char *dict_short_answer(const char *def, int max_words)
                     if ((sent[j] == ';' || sent[j] == ',') && k >= max_words / 4) clause = j;
                 }
                 sent[clause ? clause : cut] = 0;
-                if (b.n) str_put(&b, " ", 1);
-                str_put(&b, sent, strlen(sent));
+                if (b.n) strbuf_put(&b, " ", 1);
+                strbuf_put(&b, sent, strlen(sent));
             }
             free(sent);
             break;
         }
-        if (b.n) str_put(&b, " ", 1);
-        str_put(&b, sent, strlen(sent));
+        if (b.n) strbuf_put(&b, " ", 1);
+        strbuf_put(&b, sent, strlen(sent));
         words += sw;
         free(sent);
         p += n;

@@ -8,6 +8,7 @@
  * folding is ASCII-only. */
 #include "dict.h"
 #include "fsutil.h"
+#include "strbuf.h"
 
 #include <cJSON.h>
 #include <stdio.h>
@@ -63,43 +64,17 @@ static uint64_t head_hash(const char *h, uint64_t seed)
 
 /* ---- output buffers ---- */
 
-typedef struct Buf {
-    char *s;
-    size_t n, cap;
-    int oom;
-} Buf;
-
-static void put(Buf *b, const char *s, size_t n)
+static void paragraph(StrBuf *b, const DictEntry *en)
 {
-    if (b->oom) return;
-    if (b->n + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1 << 16;
-        while (cap < b->n + n + 1) cap *= 2;
-        char *ns = realloc(b->s, cap);
-        if (!ns) {
-            b->oom = 1;
-            return;
-        }
-        b->s = ns, b->cap = cap;
-    }
-    memcpy(b->s + b->n, s, n);
-    b->n += n;
-    b->s[b->n] = 0;
-}
-
-static void puts_(Buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void paragraph(Buf *b, const DictEntry *en)
-{
-    if (b->n) puts_(b, "\n");
-    puts_(b, en->head);
-    puts_(b, ": ");
-    puts_(b, en->text);
+    if (b->n) strbuf_puts(b, "\n");
+    strbuf_puts(b, en->head);
+    strbuf_puts(b, ": ");
+    strbuf_puts(b, en->text);
     size_t l = strlen(en->text);
     int closed = l && strchr(".?!\"", en->text[l - 1]);
     closed |= l >= 3 && memcmp(en->text + l - 3, "\xe2\x80\x9d", 3) == 0; /* a closing U+201D quote */
-    if (!closed) puts_(b, ".");
-    puts_(b, "\n");
+    if (!closed) strbuf_puts(b, ".");
+    strbuf_puts(b, "\n");
 }
 
 /* ---- the question set: first answer wins ---- */
@@ -140,7 +115,7 @@ static void qset_free(QSet *s)
 }
 
 /* Appends {"messages": [user q, assistant a]} unless q was asked before. */
-static int qa_add(Buf *b, QSet *seen, const char *q, const char *a, long *n)
+static int qa_add(StrBuf *b, QSet *seen, const char *q, const char *a, long *n)
 {
     int fresh = qset_add(seen, q);
     if (fresh <= 0) return fresh;
@@ -155,8 +130,8 @@ static int qa_add(Buf *b, QSet *seen, const char *q, const char *a, long *n)
     char *s = cJSON_PrintUnformatted(o);
     cJSON_Delete(o);
     if (!s) return -1;
-    puts_(b, s);
-    puts_(b, "\n");
+    strbuf_puts(b, s);
+    strbuf_puts(b, "\n");
     free(s);
     (*n)++;
     return 1;
@@ -171,21 +146,21 @@ static char *fmt(const char *a, const char *b, const char *c)
 }
 
 /* The Q&A of one entry. */
-static int entry_qa(Buf *b, QSet *seen, const DictEntry *en, DictKind kind, long *n)
+static int entry_qa(StrBuf *b, QSet *seen, const DictEntry *en, DictKind kind, long *n)
 {
     int rc = 0;
     char *answer = NULL, *q1 = NULL, *q2 = NULL;
     if (kind == DICT_VERA) {
         /* "X stands for A." or "X can stand for A, B or C." */
-        Buf a = {0};
-        puts_(&a, en->head);
-        puts_(&a, en->n_exp == 1 ? " stands for " : " can stand for ");
+        StrBuf a = {0};
+        strbuf_puts(&a, en->head);
+        strbuf_puts(&a, en->n_exp == 1 ? " stands for " : " can stand for ");
         int k = en->n_exp < 3 ? en->n_exp : 3;
         for (int i = 0; i < k; i++) {
-            if (i) puts_(&a, i == k - 1 ? " or " : ", ");
-            puts_(&a, en->exp[i]);
+            if (i) strbuf_puts(&a, i == k - 1 ? " or " : ", ");
+            strbuf_puts(&a, en->exp[i]);
         }
-        puts_(&a, ".");
+        strbuf_puts(&a, ".");
         if (a.oom) {
             free(a.s);
             return -1;
@@ -253,7 +228,7 @@ int dict_corpus_build(const char *const *index_paths, size_t n, const char *outd
     }
     qsort(it, m, sizeof *it, by_head);
 
-    Buf text = {0}, qa = {0}, held = {0};
+    StrBuf text = {0}, qa = {0}, held = {0};
     QSet seen = {0};
     int rc = 0;
     for (size_t i = 0; i < m && rc == 0; i++) {
@@ -275,7 +250,7 @@ int dict_corpus_build(const char *const *index_paths, size_t n, const char *outd
     st->heldout_words = held.s ? dict_count_words(held.s) : 0;
     if (rc == 0 && fs_mkdirs(outdir, e)) rc = -1;
     const char *names[] = {"text.txt", "qa.jsonl", "heldout.txt"};
-    Buf *bufs[] = {&text, &qa, &held};
+    StrBuf *bufs[] = {&text, &qa, &held};
     for (int k = 0; k < 3 && rc == 0; k++) {
         char *path = fs_join(outdir, names[k]);
         const void *ptr = bufs[k]->s ? bufs[k]->s : "";

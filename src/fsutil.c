@@ -164,6 +164,19 @@ int fs_mkdirs(const char *path, Err *e)
     return 0;
 }
 
+int fs_copy_file(const char *src, const char *dst, Err *e)
+{
+    size_t len;
+    char *text = fs_read_all(src, &len, e);
+    if (!text)
+        return -1;
+    const void *p[1] = {text};
+    size_t l[1] = {len};
+    int rc = fs_write_atomic(dst, p, l, 1, e);
+    free(text);
+    return rc;
+}
+
 int fs_remove_tree(const char *path, Err *e)
 {
     struct stat st;

@@ -21,6 +21,9 @@ int fs_exists(const char *path);
 /* mkdir -p */
 int fs_mkdirs(const char *path, Err *e);
 
+/* Copies the file src to dst, atomically as fs_write_atomic. */
+int fs_copy_file(const char *src, const char *dst, Err *e);
+
 /* rm -r: a file, or a folder and everything in it; a missing path is fine. */
 int fs_remove_tree(const char *path, Err *e);
 

@@ -1,6 +1,7 @@
 /* generate.c - prefill, sample, decode, stream (see generate.h). */
 #include "generate.h"
 #include "forward.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 #include <stdlib.h>
@@ -59,27 +60,6 @@ static int emit_valid(GenTextFn emit, void *ctx, const char *buf, size_t n)
     return i > start ? emit(ctx, buf + start, i - start) : 0;
 }
 
-typedef struct Pending {
-    char *buf;
-    size_t n, cap;
-} Pending;
-
-static int pending_add(Pending *pd, const char *s, size_t n)
-{
-    if (pd->n + n + 1 > pd->cap) {
-        size_t cap = (pd->n + n + 1) * 2;
-        char *b = realloc(pd->buf, cap);
-        if (!b)
-            return -1;
-        pd->buf = b;
-        pd->cap = cap;
-    }
-    memcpy(pd->buf + pd->n, s, n);
-    pd->n += n;
-    pd->buf[pd->n] = 0;
-    return 0;
-}
-
 int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *prompt, size_t n_prompt,
              const GenParams *p, GenTextFn emit, void *ctx, GenResult *res, Err *e)
 {
@@ -92,7 +72,7 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
     size_t hist_cap = n_prompt + (size_t)(p->max_tokens > 0 ? p->max_tokens : 0) + 1;
     int32_t *hist = malloc(hist_cap * sizeof *hist);
     float *logits = malloc((size_t)V * sizeof *logits);
-    Pending pd = {0};
+    StrBuf pd = {0};    /* the answer's bytes so far */
     int rc = -1;
     if (!hist || !logits) {
         err_set(e, "generate: out of memory");
@@ -122,7 +102,7 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
         res->n_gen++;
         size_t bl = 0;
         const char *bytes = tokenizer_token_bytes(tok, next, &bl);
-        if (bytes && pending_add(&pd, bytes, bl) != 0) {
+        if (bytes && strbuf_put(&pd, bytes, bl) != 0) {
             err_set(e, "generate: out of memory");
             goto out;
         }
@@ -133,24 +113,24 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
                 continue;   /* an empty stop string would end every answer at once */
             /* Held-back text starts at emitted, so a match cannot start before
              * it.  Models can emit NUL bytes, hence memmem. */
-            const char *hit = memmem(pd.buf + emitted, pd.n - emitted, p->stops[i], strlen(p->stops[i]));
-            if (hit && (size_t)(hit - pd.buf) < cut)
-                cut = (size_t)(hit - pd.buf);
+            const char *hit = memmem(pd.s + emitted, pd.n - emitted, p->stops[i], strlen(p->stops[i]));
+            if (hit && (size_t)(hit - pd.s) < cut)
+                cut = (size_t)(hit - pd.s);
         }
         if (cut < pd.n) {
             if (cut > emitted)
-                emit_valid(emit, ctx, pd.buf + emitted, cut - emitted);
+                emit_valid(emit, ctx, pd.s + emitted, cut - emitted);
             emitted = cut;
             res->stop = GEN_STOP_STRING;
             break;
         }
-        size_t hold = stop_prefix_tail(pd.buf + emitted, pd.n - emitted, p);
-        size_t hold_utf8 = utf8_incomplete_tail((const unsigned char *)pd.buf + emitted, pd.n - emitted);
+        size_t hold = stop_prefix_tail(pd.s + emitted, pd.n - emitted, p);
+        size_t hold_utf8 = utf8_incomplete_tail((const unsigned char *)pd.s + emitted, pd.n - emitted);
         if (hold_utf8 > hold)
             hold = hold_utf8;
         if (pd.n - emitted > hold) {
             size_t k = pd.n - emitted - hold;
-            if (emit_valid(emit, ctx, pd.buf + emitted, k)) {
+            if (emit_valid(emit, ctx, pd.s + emitted, k)) {
                 emitted += k;
                 res->stop = GEN_STOP_CALLER;
                 break;
@@ -167,12 +147,26 @@ int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *pro
             goto out;
     }
     if (res->stop != GEN_STOP_STRING && res->stop != GEN_STOP_CALLER && pd.n > emitted)
-        emit_valid(emit, ctx, pd.buf + emitted, pd.n - emitted);
+        emit_valid(emit, ctx, pd.s + emitted, pd.n - emitted);
     res->decode_s = now_s() - t0;
     rc = 0;
 out:
     free(hist);
     free(logits);
-    free(pd.buf);
+    strbuf_free(&pd);
     return rc;
+}
+
+size_t gen_end_ids(const Model *m, const Tokenizer *tok, int chat, int32_t *out)
+{
+    size_t n = 0;
+    for (int i = 0; i < m->cfg.n_eos; i++)
+        out[n++] = m->cfg.eos_ids[i];
+    static const char *const names[] = {"<|endoftext|>", "<|end_of_text|>", "<|im_end|>", "<|eot_id|>"};
+    for (int i = 0; i < (chat ? 4 : 2); i++) {
+        int id = tokenizer_token_id(tok, names[i]);
+        if (id >= 0)
+            out[n++] = id;
+    }
+    return n;
 }

@@ -30,6 +30,15 @@ typedef struct GenResult {
     GenStop stop;
 } GenResult;
 
+/* Room gen_end_ids needs. */
+#define GEN_MAX_END_IDS (MODEL_MAX_EOS + 4)
+
+/* The token ids that end an answer: config.json's eos ids, the tokenizer's
+ * <|endoftext|> and <|end_of_text|>, and with chat also the end-of-turn
+ * tokens <|im_end|> and <|eot_id|> (plain text may legitimately contain
+ * them).  Writes up to GEN_MAX_END_IDS ids; returns how many. */
+size_t gen_end_ids(const Model *m, const Tokenizer *tok, int chat, int32_t *out);
+
 /* Returns non-zero to stop generation. */
 typedef int (*GenTextFn)(void *ctx, const char *text, size_t len);
 

@@ -182,14 +182,8 @@ int model_copy_tokenizer(const char *src_dir, const char *dst_dir, Err *e)
         int rc = 0;
         if (!src || !dst)
             rc = err_set(e, "out of memory");
-        else if (fs_exists(src)) {
-            size_t len;
-            char *text = fs_read_all(src, &len, e);
-            const void *p[1] = {text};
-            size_t l[1] = {len};
-            rc = text ? fs_write_atomic(dst, p, l, 1, e) : -1;
-            free(text);
-        }
+        else if (fs_exists(src))
+            rc = fs_copy_file(src, dst, e);
         free(src);
         free(dst);
         if (rc)

@@ -3,6 +3,8 @@
 #include "adapter.h"
 #include "forward.h"
 #include "fsutil.h"
+#include "generate.h"
+#include "strbuf.h"
 #include "utf8.h"
 
 #include <math.h>
@@ -108,36 +110,19 @@ void stage_bench_release(BenchStage *st, int n)
 /* One stage's answer as it is generated. */
 typedef struct Seq {
     RunState s;
-    char *text;
-    size_t n, cap;
+    StrBuf text;
     int n_tok, done;
     double decode_s;            /* its share of the batched steps */
 } Seq;
-
-static int append(Seq *q, const char *b, size_t n)
-{
-    if (q->n + n + 1 > q->cap) {
-        size_t cap = (q->n + n + 1) * 2;
-        char *t = realloc(q->text, cap);
-        if (!t)
-            return -1;
-        q->text = t;
-        q->cap = cap;
-    }
-    memcpy(q->text + q->n, b, n);
-    q->n += n;
-    q->text[q->n] = 0;
-    return 0;
-}
 
 /* Cuts the text at the first stop string; 1 if one was found. */
 static int cut_at_stop(Seq *q, const char *const *stops)
 {
     for (const char *const *s = stops; *s; s++) {
-        const char *hit = memmem(q->text, q->n, *s, strlen(*s));
+        const char *hit = q->text.s ? memmem(q->text.s, q->text.n, *s, strlen(*s)) : NULL;
         if (hit) {
-            q->n = (size_t)(hit - q->text);
-            q->text[q->n] = 0;
+            q->text.n = (size_t)(hit - q->text.s);
+            q->text.s[q->text.n] = 0;
             return 1;
         }
     }
@@ -147,14 +132,15 @@ static int cut_at_stop(Seq *q, const char *const *stops)
 /* The answer as text: ill-formed bytes become U+FFFD, ends trimmed. */
 static char *finish_text(const Seq *q)
 {
-    char *out = malloc(q->n * 3 + 1);
+    const size_t n = q->text.n;
+    char *out = malloc(n * 3 + 1);
     if (!out)
         return NULL;
     size_t o = 0;
-    const unsigned char *u = (const unsigned char *)q->text;
-    for (size_t i = 0; i < q->n;) {
+    const unsigned char *u = (const unsigned char *)q->text.s;
+    for (size_t i = 0; i < n;) {
         size_t len;
-        if (utf8_char(u + i, q->n - i, &len) == UTF8_OK) {
+        if (utf8_char(u + i, n - i, &len) == UTF8_OK) {
             memcpy(out + o, u + i, len);
             o += len;
         } else {
@@ -193,16 +179,8 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
     Seq *q = calloc((size_t)n_stages, sizeof *q);
     float *logits = malloc(sizeof(float) * (size_t)V * (size_t)n_stages);
     double *prefill_s = calloc((size_t)n_stages, sizeof *prefill_s), *decode_s = calloc((size_t)n_stages, sizeof *decode_s);
-    int32_t eos[MODEL_MAX_EOS + 4];
-    int n_eos = 0;
-    for (int i = 0; i < m->cfg.n_eos; i++)
-        eos[n_eos++] = m->cfg.eos_ids[i];
-    static const char *const eos_names[] = {"<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>"};
-    for (int i = 0; i < 4; i++) {
-        int id = tokenizer_token_id(tok, eos_names[i]);
-        if (id >= 0)
-            eos[n_eos++] = id;
-    }
+    int32_t eos[GEN_MAX_END_IDS];
+    const int n_eos = (int)gen_end_ids(m, tok, 1, eos);
     const char *const *stops = chat_template_stops(o->tmpl);
     int rc = -1, inited = 0;
     if (n_stages < 1 || n_stages > 16) {
@@ -234,9 +212,9 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
             budget = ctx_len - (int)ids.n - 1;
         /* each stage prefills on its own (its adapter, its cache) */
         for (int s = 0; s < n_stages; s++) {
-            q[s].n = 0, q[s].n_tok = 0, q[s].done = budget <= 0;
-            if (q[s].text)
-                q[s].text[0] = 0;
+            q[s].text.n = 0, q[s].n_tok = 0, q[s].done = budget <= 0;
+            if (q[s].text.s)
+                q[s].text.s[0] = 0;
             runstate_reset(&q[s].s);
             double t0 = now_s();
             if (model_forward(&q[s].s, ids.v, (int)ids.n, logits, 0, e) != 0) {
@@ -264,7 +242,7 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
                     q[s].done = 1;
                     continue;
                 }
-                if (b && append(&q[s], b, bl) != 0) {
+                if (b && strbuf_put(&q[s].text, b, bl) != 0) {
                     err_set(e, "out of memory");
                     goto out;
                 }
@@ -326,7 +304,7 @@ out:
         runstate_free(&q[s].s);
     if (q)
         for (int s = 0; s < n_stages; s++)
-            free(q[s].text);
+            strbuf_free(&q[s].text);
     free(q);
     free(logits);
     free(prefill_s);

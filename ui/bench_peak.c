@@ -40,3 +40,10 @@ double bench_peak_rss(void)
     getrusage(RUSAGE_SELF, &ru);
     return (double)ru.ru_maxrss * 1024.0;
 }
+
+double bench_matrix_params(const ModelConfig *c)
+{
+    double H = c->hidden, I = c->intermediate, Q = (double)c->n_heads * c->head_dim;
+    double KV = (double)c->n_kv_heads * c->head_dim;
+    return c->n_layers * (H * Q * 2 + 2 * H * KV + 3 * H * I);
+}

@@ -7,6 +7,7 @@
 #include "cli.h"
 #include "fsutil.h"
 #include "model.h"
+#include "qa_eval.h"
 #include "stage_bench.h"
 #include "tokenizer.h"
 #include "utf8.h"
@@ -20,86 +21,36 @@
 
 #define MAX_STAGES 8
 
+/* The evaluation set and the forgetting probe (qa_eval.h) as one list of items. */
 typedef struct EvalSet {
+    QaEvalSet sets[2];  /* evaluation, probe */
     BenchItem *items;
-    int n, cap;
-    cJSON **docs;       /* keep the parsed lines: items point into them */
-    int n_docs;
-    const char ***kw;   /* per item keyword arrays */
+    int n;
 } EvalSet;
 
-static const char *str_field(const cJSON *o, const char *k)
-{
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, k);
-    return cJSON_IsString(v) ? v->valuestring : NULL;
-}
-
-/* Reads question + reference (reference_answer, answer or gold_answer),
- * optional keywords and category; probe marks forgetting-probe items. */
 static int load_eval(EvalSet *es, const char *path, int probe)
 {
     Err e;
-    size_t len;
-    char *text = fs_read_all(path, &len, &e);
-    if (!text)
+    QaEvalSet *set = &es->sets[probe];
+    if (qa_eval_load(set, path, &e) != 0)
         return cli_fail_err(&e);
-    int line = 0, rc = 0;
-    for (char *p = text; *p && rc == 0;) {
-        char *nl = strchr(p, '\n');
-        size_t n = nl ? (size_t)(nl - p) : strlen(p);
-        line++;
-        const char *q = p;
-        p = nl ? nl + 1 : p + n;
-        while (n && (*q == ' ' || *q == '\t' || *q == '\r'))
-            q++, n--;
-        if (n == 0)
-            continue;
-        cJSON *o = cJSON_ParseWithLength(q, n);
-        const char *question = o ? str_field(o, "question") : NULL;
-        const char *ref = o ? str_field(o, "reference_answer") : NULL;
-        if (o && !ref)
-            ref = str_field(o, "answer");
-        if (o && !ref)
-            ref = str_field(o, "gold_answer");
-        if (!o || !cJSON_IsObject(o) || !question || !ref) {
-            cJSON_Delete(o);
-            rc = cli_fail("%s:%d: %s", path, line,
-                          !o ? "not valid JSON" : "needs \"question\" and a reference (reference_answer, answer or gold_answer)");
-            break;
-        }
-        if (es->n == es->cap) {
-            es->cap = es->cap ? es->cap * 2 : 64;
-            es->items = realloc(es->items, sizeof *es->items * (size_t)es->cap);
-            es->docs = realloc(es->docs, sizeof *es->docs * (size_t)es->cap);
-            es->kw = realloc(es->kw, sizeof *es->kw * (size_t)es->cap);
-        }
-        const cJSON *kw = cJSON_GetObjectItemCaseSensitive(o, "keywords");
-        int nk = cJSON_IsArray(kw) ? cJSON_GetArraySize(kw) : 0;
-        const char **k = calloc((size_t)nk + 1, sizeof *k);
-        int got = 0;
-        for (int i = 0; i < nk; i++) {
-            const cJSON *x = cJSON_GetArrayItem(kw, i);
-            if (cJSON_IsString(x))
-                k[got++] = x->valuestring;
-        }
-        es->docs[es->n] = o;
-        es->kw[es->n] = k;
-        es->items[es->n] = (BenchItem){question, ref, k, (size_t)got, str_field(o, "category"), probe};
-        es->n++;
+    BenchItem *items = realloc(es->items, sizeof *items * ((size_t)es->n + set->n));
+    if (!items)
+        return cli_fail("out of memory");
+    es->items = items;
+    for (size_t i = 0; i < set->n; i++) {
+        const QaEvalItem *q = &set->items[i];
+        es->items[es->n++] = (BenchItem){q->question, q->reference, (const char *const *)q->keywords,
+                                          q->n_keywords, q->category[0] ? q->category : NULL, probe};
     }
-    free(text);
-    return rc;
+    return 0;
 }
 
 static void free_eval(EvalSet *es)
 {
-    for (int i = 0; i < es->n; i++) {
-        cJSON_Delete(es->docs[i]);
-        free(es->kw[i]);
-    }
+    qa_eval_free(&es->sets[0]);
+    qa_eval_free(&es->sets[1]);
     free(es->items);
-    free(es->docs);
-    free(es->kw);
 }
 
 /* Prints s cut to at most max characters (not bytes), never inside one. */

@@ -5,6 +5,7 @@
  * an empty cache (tg), plus GFLOP/s and the SGEMM peak measured here, so
  * the share of the machine the engine uses is visible.  Token ids are
  * seeded random: speed does not depend on them, and no tokenizer is needed. */
+#include "bench.h"
 #include "blas_env.h"
 #include "cli.h"
 #include "forward.h"
@@ -15,35 +16,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* SGEMM GFLOP/s through the engine's own matmul at a prefill-like shape. */
-static double gemm_peak(Pool *pool)
-{
-    const int T = 128, R = 1536, K = 576;
-    float *x = malloc(sizeof(float) * T * K), *w = malloc(sizeof(float) * R * K), *y = malloc(sizeof(float) * T * R);
-    Rng rng;
-    rng_seed(&rng, 7);
-    for (int i = 0; i < T * K; i++)
-        x[i] = (float)rng_uniform(&rng);
-    for (int i = 0; i < R * K; i++)
-        w[i] = (float)rng_uniform(&rng);
-    Mat W = {DT_F32, w, R, K};
-    Matmul mm;
-    double best = 0;
-    if (matmul_init(&mm, pool, K) == 0) {
-        for (int rep = 0; rep < 5; rep++) {
-            int it = 40;
-            double t0 = cli_now();
-            for (int i = 0; i < it; i++)
-                matmul(&mm, y, R, x, T, &W);
-            double g = 2.0 * T * R * K * it / (cli_now() - t0) / 1e9;
-            best = g > best ? g : best;
-        }
-        matmul_free(&mm);
-    }
-    free(x), free(w), free(y);
-    return best;
-}
 
 /* Read bandwidth over the model's own mapped weights, split over the pool:
  * decode reads every weight once per token, so this is its ceiling, and
@@ -84,13 +56,6 @@ static double read_bandwidth(const Model *m, Pool *pool)
         best = gbs > best ? gbs : best;
     }
     return best;
-}
-
-static double matrix_params(const ModelConfig *c)
-{
-    double H = c->hidden, I = c->intermediate, Q = (double)c->n_heads * c->head_dim;
-    double KV = (double)c->n_kv_heads * c->head_dim;
-    return c->n_layers * (H * Q * 2 + 2 * H * KV + 3 * H * I);
 }
 
 int cmd_bench_engine(int argc, char **argv)
@@ -147,7 +112,7 @@ int cmd_bench_engine(int argc, char **argv)
     for (long i = 0; i < (P > G ? P : G); i++)
         tok[i] = (int32_t)(rng_next(&rng) % (uint64_t)c->vocab);
 
-    double peak = gemm_peak(pool);
+    double peak = bench_gemm_peak(pool, 128, 1536, 576);  /* a prefill-like shape */
     double bw = read_bandwidth(&m, pool);
     /* Warm-up touches every page of the mapped weights once. */
     model_forward(&s, tok, (int)P, logits, 0, &e);
@@ -167,7 +132,7 @@ int cmd_bench_engine(int argc, char **argv)
         double t = cli_now() - a;
         tg_best = t < tg_best ? t : tg_best;
     }
-    double mp = matrix_params(c), hd = c->head_dim, nh = c->n_heads;
+    double mp = bench_matrix_params(c), hd = c->head_dim, nh = c->n_heads;
     double attn_pp = 4.0 * c->n_layers * nh * hd * (P * (P + 1) / 2.0);
     double pp_flops = 2.0 * mp * P + attn_pp + 2.0 * c->vocab * c->hidden;
     double tg_flops = (2.0 * mp + 2.0 * c->vocab * c->hidden) * G + 4.0 * c->n_layers * nh * hd * (G * (G + 1) / 2.0);

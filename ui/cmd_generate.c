@@ -226,16 +226,8 @@ int cmd_generate(int argc, char **argv)
         stops[n_stops++] = cfg.stop[i];
     for (size_t i = 0; i < n_extra && n_stops < 64; i++)
         stops[n_stops++] = extra_stops[i];
-    int32_t eos[MODEL_MAX_EOS + 4];
-    size_t n_eos = 0;
-    for (int i = 0; i < m.cfg.n_eos; i++)
-        eos[n_eos++] = m.cfg.eos_ids[i];
-    static const char *const eos_names[] = {"<|endoftext|>", "<|im_end|>", "<|eot_id|>", "<|end_of_text|>"};
-    for (size_t i = 0; i < 4; i++) {
-        int id = tokenizer_token_id(tok, eos_names[i]);
-        if (id >= 0 && (chat || i == 0 || i == 3))
-            eos[n_eos++] = id;
-    }
+    int32_t eos[GEN_MAX_END_IDS];
+    size_t n_eos = gen_end_ids(&m, tok, chat, eos);
     GenParams gp = {(int)max_tokens, stops, n_stops, eos, n_eos};
     GenResult res;
     if (generate(&s, tok, &smp, ids.v, ids.n, &gp, emit_stdout, NULL, &res, &e) != 0) {

@@ -69,12 +69,8 @@ int cmd_init_model(int argc, char **argv)
     if (model_init_random(&c, t, (float)std, (uint64_t)seed, out, &e) != 0)
         return cli_fail_err(&e);
     if (tok_path) {
-        size_t len;
-        char *text = fs_read_all(tok_path, &len, &e), *dst = fs_join(out, "tokenizer.json");
-        const void *p[1] = {text};
-        size_t l[1] = {len};
-        int rc = !text || fs_write_atomic(dst, p, l, 1, &e) != 0;
-        free(text);
+        char *dst = fs_join(out, "tokenizer.json");
+        int rc = fs_copy_file(tok_path, dst, &e);
         free(dst);
         if (rc)
             return cli_fail_err(&e);

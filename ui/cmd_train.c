@@ -9,6 +9,7 @@
 #include "cli.h"
 #include "dataset.h"
 #include "fsutil.h"
+#include "generate.h"
 #include "model.h"
 #include "qa_store.h"
 #include "tokenizer.h"
@@ -135,12 +136,11 @@ static int load_sft(Dataset *d, char **paths, size_t n, const Tokenizer *tok, co
     return 0;
 }
 
+/* The end-of-sequence id appended to documents: the first of gen_end_ids. */
 static int eos_of(const Model *m, const Tokenizer *tok)
 {
-    if (m->cfg.n_eos > 0)
-        return m->cfg.eos_ids[0];
-    int id = tokenizer_token_id(tok, "<|endoftext|>");
-    return id >= 0 ? id : 0;
+    int32_t ids[GEN_MAX_END_IDS];
+    return gen_end_ids(m, tok, 0, ids) > 0 ? ids[0] : 0;
 }
 
 int cmd_train(int argc, char **argv)
