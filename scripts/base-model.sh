@@ -39,6 +39,14 @@ stage() {
     touch "$W/$1.done"
 }
 stage cpt "$W/init"
+if [ ! -f "$W/sft-train.jsonl" ]; then
+    # every 50th definition pair held out; acronym pairs 16 times over
+    awk -v valid="$W/sft-valid.jsonl" '
+        /"What does [^"]* stand for\?"/ { for (i = 0; i < 16; i++) print; next }
+        ++n % 50 == 0 { print > valid; next }
+        { print }' build/corpus/qa.jsonl > "$W/sft-train.jsonl.tmp"
+    mv "$W/sft-train.jsonl.tmp" "$W/sft-train.jsonl"
+fi
 stage sft "$W/pretrained"
 
 ./infuse merge -m "$W/instructed" -o models/base --dtype bf16

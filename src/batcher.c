@@ -18,18 +18,74 @@ static uint64_t mix64(uint64_t z)
     return z ^ (z >> 31);
 }
 
-static void shuffle(size_t *perm, size_t n, uint64_t seed, long epoch)
+static void permute(size_t *v, size_t n, Rng *r)
+{
+    for (size_t i = n; i > 1; i--) {
+        size_t j = (size_t)(((unsigned __int128)rng_next(r) * i) >> 64);
+        size_t t = v[i - 1];
+        v[i - 1] = v[j];
+        v[j] = t;
+    }
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return (x > y) - (x < y);
+}
+
+/* Grouping by length: the shuffled order is cut into windows of
+ * GROUP_WINDOW batches, each window sorted by length, and the whole batches
+ * so formed visited in a second shuffled order.  Batches then hold examples
+ * of like length (little padding) while each batch is still a random draw.
+ * The last, partial batch stays last so every batch but one is whole. */
+enum { GROUP_WINDOW = 32 };
+
+static int group(Batcher *b, Err *e)
+{
+    size_t n = b->d->n, B = (size_t)b->group;
+    size_t win = B * GROUP_WINDOW, nb = n / B;
+    /* keys are length << 32 | index (both below 2^31): sorting them sorts
+     * by length, ties by index, with no context for qsort */
+    uint64_t *key = malloc((n < win ? n : win) * sizeof *key);
+    size_t *order = malloc((nb ? nb : 1) * sizeof *order), *copy = malloc(n * sizeof *copy);
+    if (!key || !order || !copy) {
+        free(key);
+        free(order);
+        free(copy);
+        return err_set(e, "batcher: out of memory");
+    }
+    for (size_t at = 0; at < n; at += win) {
+        size_t w = n - at < win ? n - at : win;
+        for (size_t i = 0; i < w; i++)
+            key[i] = (uint64_t)b->d->ex[b->perm[at + i]].n << 32 | b->perm[at + i];
+        qsort(key, w, sizeof *key, cmp_u64);
+        for (size_t i = 0; i < w; i++)
+            b->perm[at + i] = (size_t)(key[i] & 0xffffffffu);
+    }
+    Rng r;
+    rng_seed(&r, mix64(b->seed ^ 0x67726f7570ull) ^ (uint64_t)b->epoch);
+    for (size_t i = 0; i < nb; i++)
+        order[i] = i;
+    permute(order, nb, &r);
+    memcpy(copy, b->perm, n * sizeof *copy);
+    for (size_t i = 0; i < nb; i++)
+        memcpy(b->perm + i * B, copy + order[i] * B, B * sizeof *copy);
+    free(key);
+    free(order);
+    free(copy);
+    return 0;
+}
+
+/* The visiting order of b's epoch. */
+static int shuffle(Batcher *b, Err *e)
 {
     Rng r;
-    rng_seed(&r, mix64(seed) ^ (uint64_t)epoch);
-    for (size_t i = 0; i < n; i++)
-        perm[i] = i;
-    for (size_t i = n; i > 1; i--) {
-        size_t j = (size_t)(((unsigned __int128)rng_next(&r) * i) >> 64);
-        size_t t = perm[i - 1];
-        perm[i - 1] = perm[j];
-        perm[j] = t;
-    }
+    rng_seed(&r, mix64(b->seed) ^ (uint64_t)b->epoch);
+    for (size_t i = 0; i < b->d->n; i++)
+        b->perm[i] = i;
+    permute(b->perm, b->d->n, &r);
+    return b->group > 1 ? group(b, e) : 0;
 }
 
 int batcher_init(Batcher *b, const Dataset *d, uint64_t seed, long epoch, long pos, Err *e)
@@ -51,8 +107,15 @@ int batcher_init(Batcher *b, const Dataset *d, uint64_t seed, long epoch, long p
     b->epoch = epoch;
     b->pos = pos;
     b->max_T = dataset_max_len(d);
-    shuffle(b->perm, d->n, seed, epoch);
-    return 0;
+    return shuffle(b, e);
+}
+
+int batcher_group(Batcher *b, int B, Err *e)
+{
+    if (B < 0)
+        return err_set(e, "batcher: group size must be >= 0, got %d", B);
+    b->group = B;
+    return shuffle(b, e);
 }
 
 void batcher_free(Batcher *b)
@@ -105,7 +168,8 @@ int batcher_next(Batcher *b, int B, Batch *out, Err *e)
         if (++b->pos == (long)d->n) {
             b->pos = 0;
             b->epoch++;
-            shuffle(b->perm, d->n, b->seed, b->epoch);
+            if (shuffle(b, e) != 0)
+                return -1;
         }
     }
     out->B = B;

@@ -126,6 +126,7 @@ static const Key lora_keys[] = {
     {.name = "eps", .kind = K_FLOAT, .off = S(eps), .lo = 0, .hi = INFINITY, .flags = LO_OPEN}, \
     {.name = "grad_clip", .kind = K_FLOAT, .off = S(grad_clip), .lo = 0, .hi = INFINITY}, \
     {.name = "full", .kind = K_BOOL, .off = S(full)}, \
+    {.name = "group_by_length", .kind = K_BOOL, .off = S(group_by_length)}, \
     {.name = "lora", .kind = K_SECTION, .off = S(lora), .sub = lora_keys}, \
     {.name = "eval_every", .kind = K_INT, .off = S(eval_every), .lo = 0, .hi = INT_MAX}, \
     {.name = "save_every", .kind = K_INT, .off = S(save_every), .lo = 0, .hi = INT_MAX}, \
@@ -185,6 +186,7 @@ static void stage_defaults(ConfigStage *s, int sft)
     s->lora = (ConfigLora){.rank = 8, .alpha = 16.0f, .dropout = 0.05f, .targets = LORA_ALL_TARGETS};
     s->init_from = sft ? CONFIG_INIT_CPT : CONFIG_INIT_BASE;
     s->mask_prompt = 1;
+    s->group_by_length = sft;
     s->golden_weight = 1.0f;
     s->eval_every = 50;
     s->save_every = 100;

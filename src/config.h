@@ -68,6 +68,7 @@ typedef struct ConfigStage {
     int batch;              /* >= 1 examples per micro-batch */
     int grad_accum;         /* >= 1 micro-batches per step */
     int seq_len;            /* >= 2 tokens */
+    int group_by_length;    /* batches of like-length examples; default on for sft */
     float lr;               /* > 0, peak learning rate */
     ConfigSchedule schedule;
     int warmup;             /* >= 0 steps of linear warm-up */

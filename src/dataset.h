@@ -119,6 +119,7 @@ typedef struct Batcher {
     long epoch, pos;        /* next example: perm(epoch)[pos] */
     size_t *perm;           /* [d->n], of the current epoch */
     int max_T;              /* dataset_max_len(d) */
+    int group;              /* > 1: batches of this size grouped by length */
 } Batcher;
 
 typedef struct Batch {
@@ -137,6 +138,13 @@ typedef struct Batch {
  * while b uses it. */
 int batcher_init(Batcher *b, const Dataset *d, uint64_t seed, long epoch, long pos, Err *e);
 void batcher_free(Batcher *b);
+/* From now on (this epoch's order included) makes batches of B examples of
+ * like length: shuffled, sorted by length within windows of 32 batches, the
+ * batches visited in shuffled order.  SFT examples vary from a few tokens to
+ * seq_len and each batch is padded to its longest, so this saves most of the
+ * padding's work.  B 0 or 1 turns it off.  Call it with the B given to
+ * batcher_next; the order stays a function of (seed, epoch, B). */
+int batcher_group(Batcher *b, int B, Err *e);
 /* Fills the next B examples into out (allocated to B x max_T on first use
  * and reused; max_T = the longest example in the dataset), moving to the
  * next epoch (a new permutation) when one ends.  out starts zeroed; rows

@@ -223,7 +223,9 @@ static int load_checkpoint(Run *r, Err *e)
     safetensors_close(&st);
     const Dataset *d = r->bat.d;
     batcher_free(&r->bat);
-    return batcher_init(&r->bat, d, r->o->seed, epoch, pos, e);
+    if (batcher_init(&r->bat, d, r->o->seed, epoch, pos, e) != 0)
+        return -1;
+    return r->o->group_by_length ? batcher_group(&r->bat, r->o->batch, e) : 0;
 }
 
 /* On resume, the metrics file keeps the lines up to the checkpoint's step:
@@ -347,7 +349,8 @@ int train_run(const TrainOptions *o, const Model *base, const Dataset *train, co
         err_set(e, "out of memory");
         goto out;
     }
-    if (batcher_init(&r.bat, train, o->seed, 0, 0, e) != 0)
+    if (batcher_init(&r.bat, train, o->seed, 0, 0, e) != 0 ||
+        (o->group_by_length && batcher_group(&r.bat, o->batch, e) != 0))
         goto out;
     if (fs_mkdirs(o->run_dir, e) != 0)
         goto out;

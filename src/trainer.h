@@ -39,6 +39,7 @@ typedef struct TrainOptions {
     int rslora;
     const char *init_adapter;   /* LoRA: start from this adapter folder, or NULL */
     int batch, grad_accum, seq_len;
+    int group_by_length;        /* batches of like-length examples (batcher_group) */
     long steps;                 /* > 0: this many optimizer steps */
     int epochs;                 /* else this many passes over the data */
     double lr, min_lr_ratio, weight_decay, beta1, beta2, eps, grad_clip;

@@ -47,6 +47,7 @@ static void expect_error(const char *name, const char *text, const char *want, i
 static void check_stage_defaults(const ConfigStage *s, int sft)
 {
     CHECK(s->valid == NULL && s->valid_fraction == 0.1f && s->epochs == 1 && s->steps == 0 && s->batch == 4);
+    CHECK(s->group_by_length == sft);
     CHECK(s->grad_accum == 1 && s->seq_len == 512 && s->lr == 2e-4f && s->schedule == CONFIG_SCHEDULE_COSINE);
     CHECK(s->warmup == 10 && s->min_lr_ratio == 0.1f && s->weight_decay == 0.0f && s->beta1 == 0.9f);
     CHECK(s->beta2 == 0.999f && s->eps == 1e-8f && s->grad_clip == 1.0f && s->full == 0);

@@ -238,6 +238,7 @@ int cmd_train(int argc, char **argv)
     o.rslora = st->lora.rslora;
     o.batch = batch > 0 ? (int)batch : st->batch;
     o.grad_accum = st->grad_accum;
+    o.group_by_length = st->group_by_length;
     o.seq_len = seq_len > 0 ? (int)seq_len : st->seq_len;
     o.steps = steps > 0 ? steps : st->steps;
     o.epochs = epochs > 0 ? (int)epochs : st->epochs;
