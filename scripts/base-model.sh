@@ -40,9 +40,9 @@ stage() {
 }
 stage cpt "$W/init"
 if [ ! -f "$W/sft-train.jsonl" ]; then
-    # every 50th definition pair held out; acronym pairs 16 times over
+    # every 50th definition pair held out; acronym pairs 8 times over
     awk -v valid="$W/sft-valid.jsonl" '
-        /"What does [^"]* stand for\?"/ { for (i = 0; i < 16; i++) print; next }
+        /"content":"[^"]* (stands|can stand) for / { for (i = 0; i < 8; i++) print; next }
         ++n % 50 == 0 { print > valid; next }
         { print }' build/corpus/qa.jsonl > "$W/sft-train.jsonl.tmp"
     mv "$W/sft-train.jsonl.tmp" "$W/sft-train.jsonl"

@@ -213,6 +213,40 @@ static void review_cases(void)
                  "--approve", "ID");
 }
 
+/* An eval set imported as is, with a reference that contradicts the corpus
+ * ("SCP is Secure Copy"): the benchmark runs and its report names the
+ * answers that disagree with their reference and the keywords they lack. */
+static void bench_contradiction_case(void)
+{
+    const char *ev = CASES "/contra-eval.jsonl", *js = CASES "/contra.json", *md = CASES "/contra.md";
+    const char *out = CASES "/contra-out.txt";
+    const char *text = "{\"question\": \"What is SCP in CLaRa?\", \"gold_answer\": \"Secure Copy, a file transfer "
+                       "tool.\", \"keywords\": [\"secure copy\"], \"category\": \"contradiction\"}\n"
+                       "{\"instruction\": \"ignored: not an eval format\"}\n";
+    spit(ev, text, strlen(text));
+    expect_error("bench on an eval line without a reference",
+                 (const char *[]){"bench", "-m", SRC, "--stages", "base", "--eval", ev, "--probe", "none", NULL},
+                 NULL, "contra-eval.jsonl:2", "missing");
+    text = "{\"question\": \"What is SCP in CLaRa?\", \"gold_answer\": \"Secure Copy, a file transfer tool.\", "
+           "\"keywords\": [\"secure copy\"], \"category\": \"contradiction\"}\n"
+           "{\"question\": \"Name the first stage.\", \"answer\": \"SCP.\"}\n";
+    spit(ev, text, strlen(text));
+    CHECK(run_ok((const char *[]){"bench", "-m", SRC, "--stages", "base", "--eval", ev, "--probe", "none", "--json",
+                                  js, "--markdown", md, "--max-tokens", "8", NULL},
+                 out) == 0);
+    size_t n;
+    char *o = slurp(js, &n);
+    CHECK(o && strstr(o, "\"reference\":\t\"Secure Copy, a file transfer tool.\"") &&
+          strstr(o, "\"missing_keywords\":\t[\"secure copy\"]") && strstr(o, "\"correct\":\tfalse"));
+    free(o);
+    o = slurp(out, &n);
+    CHECK(o && strstr(o, "What is SCP in CLaRa?") && strstr(o, "wrong"));
+    free(o);
+    o = slurp(md, &n);
+    CHECK(o && strstr(o, "What is SCP in CLaRa?"));
+    free(o);
+}
+
 int main(void)
 {
     bin = getenv("INFUSE_BIN") ? getenv("INFUSE_BIN") : "./infuse";
@@ -340,6 +374,7 @@ int main(void)
     }
 
     review_cases();
+    bench_contradiction_case();
     expect_error("missing folder", (const char *[]){"info", CASES "/no-such-model", NULL}, NULL, "no-such-model", NULL);
     expect_error("bad number", (const char *[]){"generate", "-m", SRC, "-p", "hi", "--temp", "warm", NULL}, NULL,
                  "--temp", "warm");

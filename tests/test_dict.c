@@ -211,6 +211,37 @@ static char *slurp(const char *dir, const char *name)
     return s;
 }
 
+static int count(const char *s, const char *what)
+{
+    int n = 0;
+    for (const char *p = s; (p = strstr(p, what)); p++)
+        n++;
+    return n;
+}
+
+/* How many distinct openings (the first two words) the questions have. */
+static int count_asks(const char *qa)
+{
+    char seen[64][32];
+    int n = 0;
+    const char *key = "\"role\":\"user\",\"content\":\"";
+    for (const char *p = qa; (p = strstr(p, key)); p++) {
+        p += strlen(key);
+        const char *sp = strchr(p, ' ');
+        sp = sp ? strchr(sp + 1, ' ') : NULL;
+        if (!sp || sp - p >= 32)
+            continue;
+        char w[32];
+        snprintf(w, sizeof w, "%.*s", (int)(sp - p), p);
+        int dup = 0;
+        for (int i = 0; i < n; i++)
+            dup |= strcmp(seen[i], w) == 0;
+        if (!dup && n < 64)
+            snprintf(seen[n++], 32, "%s", w);
+    }
+    return n;
+}
+
 static void test_corpus(void)
 {
     char dir[] = "/tmp/infuse-corpus-XXXXXX";
@@ -237,13 +268,17 @@ static void test_corpus(void)
     CHECK(qa && strstr(qa, "{\"messages\":[{\"role\":\"user\",\"content\":\"What does RAM stand for?\"},"
                            "{\"role\":\"assistant\",\"content\":\"RAM can stand for Random Access Memory or Rate "
                            "Adaptive Mode.\"}]}\n"));
-    CHECK(qa && strstr(qa, "\"What is XML?\"},{\"role\":\"assistant\",\"content\":\"XML stands for Extensible Markup "
-                           "Language.\"}"));
+    /* An acronym is asked three ways, a term two, in phrasings that vary
+     * from entry to entry. */
+    CHECK(qa && count(qa, "\"What does XML stand for?\"},{\"role\":\"assistant\",\"content\":\"XML stands for "
+                          "Extensible Markup Language.\"}") == 1);
+    CHECK(qa && count(qa, "\"content\":\"XML stands for Extensible Markup Language.\"}") == 3);
+    CHECK(qa && count(qa, "\"content\":\"Originally, a quick job") == 2);
+    CHECK(qa && count_asks(qa) >= 4);
     CHECK(qa && strstr(qa, "\"What is byte?\"},{\"role\":\"assistant\",\"content\":\"A component of the machine data "
                            "hierarchy, now nearly always eight bits.\"}"));
     CHECK(qa && strstr(qa, "\"What does kernel mean?\"},{\"role\":\"assistant\",\"content\":\"The inner part of a "
                            "seed; \\\"a kernel of corn\\\".\"}"));
-    CHECK(qa && strstr(qa, "\"Define hack.\""));
     CHECK(qa && !strstr(qa, "What is kludge?")); /* "Kluge" alone teaches nothing */
     CHECK(qa && !strstr(qa, "What is Byte?"));   /* asked already, about "byte" */
     free(text), free(qa);

@@ -12,6 +12,7 @@
  * of anything but letters and digits as one space) and also by word-set
  * overlap (Jaccard), since a near-verbatim copy ("what learning rate is used
  * for stage 3 ?") is as much a leak as an exact one. */
+#include "fsutil.h"
 #include "jsonl.h"
 #include "test.h"
 
@@ -291,6 +292,50 @@ static int has_loop(const char *s)
 /* qa_flaws.md lists "| LINE | KIND | note |" rows; they must match what
  * the lines of qa_source.jsonl show, and no unlisted line may show a
  * placeholder or a loop (the kinds a machine can see). */
+/* The replay files (scripts/replay.sh) hold nothing about a probe term:
+ * the probe must measure what the model kept, not what it was shown again.
+ * Checked per line of replay.jsonl and per paragraph of replay.txt. */
+static void check_replay(void)
+{
+    char terms[64][64], buf[8192];
+    int nt = 0;
+    FILE *f = fopen(DATA "probe_terms.txt", "r");
+    CHECKF(f != NULL, "cannot open " DATA "probe_terms.txt");
+    if (!f) return;
+    while (nt < 64 && fgets(buf, sizeof buf, f))
+        if (buf[0] != '#' && buf[0] != '\n') {
+            terms[nt][0] = ' ';
+            normalize(buf, terms[nt] + 1, sizeof terms[nt] - 2);
+            strcat(terms[nt], " ");
+            nt++;
+        }
+    fclose(f);
+    CHECK(nt >= 30);
+    const char *files[] = {DATA "replay.jsonl", DATA "replay.txt"};
+    for (int k = 0; k < 2; k++) {
+        Err e;
+        size_t len;
+        char *text = fs_read_all(files[k], &len, &e);
+        CHECKF(text != NULL, "cannot read %s", files[k]);
+        if (!text) continue;
+        /* Lines; a blank line between paragraphs in replay.txt is a line too. */
+        int n = 0, bad = 0;
+        for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
+            buf[0] = ' ';
+            normalize(line, buf + 1, sizeof buf - 2);
+            strcat(buf, " ");
+            for (int t = 0; t < nt; t++)
+                if (strstr(buf, terms[t])) {
+                    CHECKF(0, "%s: \"%.60s\" mentions the probe term%s", files[k], line, terms[t]);
+                    bad++;
+                }
+            n++;
+        }
+        CHECKF(n >= 100 && !bad, "%s: %d lines, %d about probe terms", files[k], n, bad);
+        free(text);
+    }
+}
+
 static void check_flaws(const Rows *qa)
 {
     char *kind_of[MAX_ROWS + 1] = {0};
@@ -392,6 +437,8 @@ int main(void)
     /* Probe questions share a template ("What does X stand for?") with a
      * few domain ones, so only an exact repeat counts there. */
     check_no_leak(&probe, "probe.jsonl", &qa, "qa_source.jsonl", 1.01);
+
+    check_replay();
 
     rows_free(&qa), rows_free(&golden), rows_free(&eval), rows_free(&probe);
     free(corpus_text);
