@@ -185,7 +185,7 @@ int model_config_load(ModelConfig *c, const char *path, Err *e)
     return rc;
 }
 
-int model_config_save(const ModelConfig *c, const char *path, Err *e)
+int model_config_save(const ModelConfig *c, DType dt, const char *path, Err *e)
 {
     cJSON *r = cJSON_CreateObject();
     int qwen = strcmp(c->model_type, "qwen2") == 0;
@@ -212,7 +212,7 @@ int model_config_save(const ModelConfig *c, const char *path, Err *e)
         cJSON_AddNumberToObject(r, "eos_token_id", c->eos_ids[0]);
     else if (c->n_eos > 1)
         cJSON_AddItemToObject(r, "eos_token_id", cJSON_CreateIntArray(c->eos_ids, c->n_eos));
-    cJSON_AddStringToObject(r, "torch_dtype", "float32");
+    cJSON_AddStringToObject(r, "torch_dtype", dt == DT_BF16 ? "bfloat16" : dt == DT_F16 ? "float16" : "float32");
     char *s = cJSON_Print(r);
     cJSON_Delete(r);
     if (!s)

@@ -7,6 +7,7 @@
 #ifndef INFUSE_MODEL_CONFIG_H
 #define INFUSE_MODEL_CONFIG_H
 
+#include "dtype.h"
 #include "err.h"
 
 #define MODEL_MAX_EOS 8
@@ -38,8 +39,9 @@ typedef struct ModelConfig {
 /* Parses config.json text; path only names the file in messages. */
 int model_config_parse(ModelConfig *c, const char *json, const char *path, Err *e);
 int model_config_load(ModelConfig *c, const char *path, Err *e);
-/* Writes c as a Hugging Face config.json (atomic). */
-int model_config_save(const ModelConfig *c, const char *path, Err *e);
+/* Writes c as a Hugging Face config.json (atomic); torch_dtype names dt,
+ * the dtype of the weights saved beside it. */
+int model_config_save(const ModelConfig *c, DType dt, const char *path, Err *e);
 
 /* Parameter count of the whole model. */
 long long model_config_params(const ModelConfig *c);

@@ -108,7 +108,7 @@ int model_init_random(const ModelConfig *c, DType dtype, float std, uint64_t see
     }
     if (rc == 0) {
         char *p = fs_join(dir, "config.json");
-        rc = model_config_save(c, p, e);
+        rc = model_config_save(c, dtype, p, e);
         free(p);
     }
 done:

@@ -158,7 +158,7 @@ int model_save(const Model *m, const char *dir, DType dt, const char *const *met
         t[i].data = conv[i];
     }
     char *cfg_path = fs_join(dir, "config.json"), *st_path = fs_join(dir, "model.safetensors");
-    rc = model_config_save(&m->cfg, cfg_path, e);
+    rc = model_config_save(&m->cfg, dt, cfg_path, e);
     if (rc == 0)
         rc = safetensors_write(st_path, t, (size_t)np, meta_keys, meta_vals, n_meta, e);
     free(cfg_path);

@@ -375,6 +375,20 @@ int main(void)
 
     review_cases();
     bench_contradiction_case();
+
+    /* merge without an adapter converts; config.json names the new dtype */
+    CHECK(run_ok((const char *[]){"merge", "-m", SRC, "-o", CASES "/bf16", "--dtype", "bf16", NULL},
+                 CASES "/merge-out.txt") == 0);
+    {
+        size_t n;
+        char *o = slurp(CASES "/bf16/config.json", &n);
+        CHECK(o && strstr(o, "\"torch_dtype\":\t\"bfloat16\""));
+        free(o);
+        CHECK(run_ok((const char *[]){"info", CASES "/bf16", NULL}, CASES "/info-out.txt") == 0);
+        o = slurp(CASES "/info-out.txt", &n);
+        CHECK(o && strstr(o, "BF16"));
+        free(o);
+    }
     expect_error("missing folder", (const char *[]){"info", CASES "/no-such-model", NULL}, NULL, "no-such-model", NULL);
     expect_error("bad number", (const char *[]){"generate", "-m", SRC, "-p", "hi", "--temp", "warm", NULL}, NULL,
                  "--temp", "warm");
