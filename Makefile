@@ -63,7 +63,7 @@ $(B)/src $(B)/ui $(B)/tests:
 # tests build (tests/fixtures/models/tiny-gqa, random weights: expect noise).
 run: deps
 	$(MAKE) all
-	./infuse generate -m tests/fixtures/models/tiny-gqa -p "Once upon a time" -n 48 --temp 0.8 --seed 1
+	./infuse bench
 
 test: deps
 	$(MAKE) all $(TESTBIN)

@@ -117,8 +117,10 @@ static void test_example(void)
     CHECK(c.n_stop == 0 && c.threads == 0);
     const ConfigStage *cpt = &c.train.cpt, *sft = &c.train.sft;
     CHECK(streq(c.train.runs_dir, "runs"));
-    CHECK(cpt->n_data == 1 && streq(cpt->data[0], "data/corpus") && streq(cpt->output, "adapters/cpt"));
-    CHECK(sft->n_data == 1 && streq(sft->data[0], "data/qa.jsonl") && streq(sft->output, "adapters/sft"));
+    CHECK(cpt->n_data == 2 && streq(cpt->data[0], "data/corpus") && streq(cpt->data[1], "data/replay.txt") &&
+          streq(cpt->output, "adapters/cpt"));
+    CHECK(sft->n_data == 2 && streq(sft->data[0], "data/qa.jsonl") && streq(sft->data[1], "data/replay.jsonl") &&
+          streq(sft->output, "adapters/sft"));
     CHECK(cpt->seq_len == 256 && cpt->batch == 4 && cpt->epochs == 30 && cpt->lr == 1e-3f);
     CHECK(cpt->lora.rank == 16 && cpt->lora.alpha == 32.0f && cpt->lora.targets == LORA_ALL_TARGETS);
     CHECK(sft->init_from == CONFIG_INIT_CPT && sft->epochs == 12 && sft->mask_prompt == 1 && sft->golden_weight == 2.0f);

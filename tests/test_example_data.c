@@ -399,7 +399,7 @@ static void check_flaws(const Rows *qa)
 
 int main(void)
 {
-    static Rows qa, golden, eval, probe;
+    static Rows qa, more, golden, eval, probe;
     check_corpus();
 
     load(&qa, DATA "qa_source.jsonl", "question", "answer", 0);
@@ -408,6 +408,19 @@ int main(void)
         CHECKF(qa.r[i].source && chunk_exists(qa.r[i].source), "qa_source.jsonl:%d: source \"%s\" is not a chunk",
                i + 1, qa.r[i].source ? qa.r[i].source : "(none)");
     check_flaws(&qa);
+
+    /* qa_more.jsonl: more ways to ask the same facts, all good pairs. */
+    load(&more, DATA "qa_more.jsonl", "question", "answer", 0);
+    CHECKF(more.n >= 150, "qa_more.jsonl: %d pairs (want >= 150)", more.n);
+    for (int i = 0; i < more.n; i++) {
+        const Row *r = &more.r[i];
+        size_t al = strlen(r->a);
+        CHECKF(r->source && chunk_exists(r->source), "qa_more.jsonl:%d: source is not a chunk", i + 1);
+        CHECKF(!has_placeholder(r->q) && !has_placeholder(r->a) && !has_loop(r->a), "qa_more.jsonl:%d: a flaw",
+               i + 1);
+        CHECKF(al && strchr(".?!)", r->a[al - 1]), "qa_more.jsonl:%d: an answer ends a sentence", i + 1);
+    }
+    check_no_leak(&more, "qa_more.jsonl", &qa, "qa_source.jsonl", NEAR_DUP);
 
     load(&golden, DATA "golden.jsonl", "question", "answer", 0);
     CHECKF(golden.n >= 13, "golden.jsonl: %d pairs (want >= 13)", golden.n);
@@ -424,6 +437,7 @@ int main(void)
     check_eval_rows(&eval, "eval.jsonl", 1, NULL);
     check_no_leak(&eval, "eval.jsonl", &qa, "qa_source.jsonl", NEAR_DUP);
     check_no_leak(&eval, "eval.jsonl", &golden, "golden.jsonl", NEAR_DUP);
+    check_no_leak(&eval, "eval.jsonl", &more, "qa_more.jsonl", NEAR_DUP);
     int clara_def = 0, scp_def = 0;
     for (int i = 0; i < eval.n; i++) {
         clara_def |= contains_ci(eval.r[i].q, "clara") && contains_ci(eval.r[i].a, "continuous");
@@ -440,7 +454,7 @@ int main(void)
 
     check_replay();
 
-    rows_free(&qa), rows_free(&golden), rows_free(&eval), rows_free(&probe);
+    rows_free(&qa), rows_free(&more), rows_free(&golden), rows_free(&eval), rows_free(&probe);
     free(corpus_text);
     TEST_MAIN_END();
 }
