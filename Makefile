@@ -59,8 +59,8 @@ $(B)/tests/%: tests/%.c tests/test.h $(LIB) | $(B)/tests
 $(B)/src $(B)/ui $(B)/tests:
 	mkdir -p $@
 
-# Until the workbench exists, `make run` generates with the small model the
-# tests build (tests/fixtures/models/tiny-gqa, random weights: expect noise).
+# Until the workbench exists, `make run` runs the stage benchmark of the
+# bundled example (models/base, adapters/, data/eval.jsonl and probe.jsonl).
 run: deps
 	$(MAKE) all
 	./infuse bench

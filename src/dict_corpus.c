@@ -145,36 +145,28 @@ static char *fmt(const char *a, const char *b, const char *c)
     return s;
 }
 
-/* Other ways to ask, "%" standing for the headword.  One fixed phrasing per
- * kind would teach the model that phrasing alone: asked any other way, it
- * answers at random.  Several, spread over the entries, teach it to find the
- * term and the kind of question in words it has not seen together. */
-static const char *const acronym_asks[] = {
-    "What is % short for?", "Expand the acronym %.", "What is the full form of %?", "Spell out %.",
-    "What do the letters % stand for?", "What is % an abbreviation for?", "% is an abbreviation of what?",
-    "Which words does the abbreviation % represent?", "What is the expansion of %?", "Give the long form of %.",
-    "What does the abbreviation % mean?", "Write out % in full.", "What is %?",
+/* Other ways to ask: the text before and after the headword.  One fixed
+ * phrasing per kind would teach the model that phrasing alone: asked any
+ * other way, it answers at random.  Several, spread over the entries, teach
+ * it to find the term and the kind of question in words it has not seen
+ * together. */
+typedef struct Ask { const char *pre, *post; } Ask;
+static const Ask acronym_asks[] = {
+    {"What is ", " short for?"}, {"Expand the acronym ", "."}, {"What is the full form of ", "?"},
+    {"Spell out ", "."}, {"What do the letters ", " stand for?"}, {"What is ", " an abbreviation for?"},
+    {"", " is an abbreviation of what?"}, {"Which words does the abbreviation ", " represent?"},
+    {"What is the expansion of ", "?"}, {"Give the long form of ", "."},
+    {"What does the abbreviation ", " mean?"}, {"Write out ", " in full."}, {"What is ", "?"},
 };
-static const char *const define_asks[] = {
-    "Define %.", "What is meant by %?", "Explain %.", "Give a definition of %.", "Describe %.",
-    "What is %?", "Tell me what % means.", "Explain the term %.", "How would you define %?",
-    "What does the word % refer to?", "%: what is it?", "Briefly, what is %?", "Can you define %?",
+static const Ask define_asks[] = {
+    {"Define ", "."}, {"What is meant by ", "?"}, {"Explain ", "."}, {"Give a definition of ", "."},
+    {"Describe ", "."}, {"What is ", "?"}, {"Tell me what ", " means."}, {"Explain the term ", "."},
+    {"How would you define ", "?"}, {"What does the word ", " refer to?"}, {"", ": what is it?"},
+    {"Briefly, what is ", "?"}, {"Can you define ", "?"},
 };
 #define N_ASKS(a) (sizeof(a) / sizeof *(a))
 
-static char *ask(const char *tmpl, const char *head)
-{
-    const char *p = strchr(tmpl, '%');
-    StrBuf s = {0};
-    strbuf_put(&s, tmpl, (size_t)(p - tmpl));
-    strbuf_puts(&s, head);
-    strbuf_puts(&s, p + 1);
-    if (s.oom) {
-        free(s.s);
-        return NULL;
-    }
-    return s.s;
-}
+static char *ask(const Ask *a, const char *head) { return fmt(a->pre, head, a->post); }
 
 /* The Q&A of one entry: acronyms are asked three ways ("What does X stand
  * for?" and two from acronym_asks), other terms two ("What does X mean?" or
@@ -202,8 +194,8 @@ static int entry_qa(StrBuf *b, QSet *seen, const DictEntry *en, DictKind kind, l
         answer = a.s;
         size_t na = N_ASKS(acronym_asks), i2 = h % na, i3 = (i2 + 1 + (h / na) % (na - 1)) % na;
         q1 = fmt("What does ", en->head, " stand for?");
-        q2 = ask(acronym_asks[i2], en->head);
-        q3 = ask(acronym_asks[i3], en->head);
+        q2 = ask(&acronym_asks[i2], en->head);
+        q3 = ask(&acronym_asks[i3], en->head);
         if (!q3) rc = -1;
     } else {
         answer = dict_short_answer(en->text, 40);
@@ -213,7 +205,7 @@ static int entry_qa(StrBuf *b, QSet *seen, const DictEntry *en, DictKind kind, l
         }
         q1 = kind == DICT_WN || kind == DICT_GCIDE ? fmt("What does ", en->head, " mean?")
                                                     : fmt("What is ", en->head, "?");
-        q2 = ask(define_asks[h % N_ASKS(define_asks)], en->head);
+        q2 = ask(&define_asks[h % N_ASKS(define_asks)], en->head);
     }
     if (rc || !answer || !q1 || !q2 || qa_add(b, seen, q1, answer, n) < 0 || qa_add(b, seen, q2, answer, n) < 0 ||
         (q3 && qa_add(b, seen, q3, answer, n) < 0))
