@@ -24,8 +24,14 @@ awk_probe='
             if (t[i] != "" && index(l, " " t[i] " ")) return 1
         return 0
     }'
+# Q&A in the proportions the base model was instruction-tuned on
+# (scripts/base-model.sh counts each acronym pair 8 times): a sample that
+# keeps its question kinds, acronyms above all, in the same balance.
 awk -v TERMS="$terms" "$awk_probe"'
-    !mentions($0) && ++k % 90 == 0 { print }' "$C/qa.jsonl" > data/replay.jsonl.tmp
+    !mentions($0) {
+        k += /"content":"[^"]* (stands|can stand) for / ? 8 : 1
+        if (k >= next_at) { print; next_at += 120 }
+    }' "$C/qa.jsonl" > data/replay.jsonl.tmp
 # text.txt: entries are paragraphs "HEAD: definition" separated by a blank line
 awk -v TERMS="$terms" -v RS= -v ORS='\n\n' "$awk_probe"'
     !mentions($0) && ++k % 120 == 0 { print }' "$C/text.txt" > data/replay.txt.tmp

@@ -83,6 +83,8 @@ typedef struct ConfigStage {
     char *init_path;        /* with CONFIG_INIT_PATH, resolved; else NULL */
     int mask_prompt;        /* sft only: loss on answers only */
     float golden_weight;    /* sft only: >= 0, loss weight of data.golden */
+    int augment;            /* sft only: copies of each pair with question words dropped (augment.h) */
+    float augment_drop;     /* sft only: each word's chance of being dropped */
     int eval_every;         /* >= 0 steps; 0 = only at the end */
     int save_every;         /* >= 0 steps; 0 = only at the end */
     int patience;           /* >= 0 evaluations without improvement; 0 = never stop early */

@@ -73,6 +73,7 @@ int dataset_push(Dataset *d, const int32_t *tok, const uint8_t *mask, int n, flo
     x->mask[0] = 0;
     x->n = n;
     x->weight = weight;
+    x->copy = 0;
     long targets = 0;
     for (int i = 0; i < n; i++)
         targets += x->mask[i];
@@ -112,13 +113,16 @@ int dataset_max_len(const Dataset *d)
 
 int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Err *e)
 {
-    if (d->n < 2)
-        return err_set(e, "dataset: %zu example%s: a validation split needs at least 2", d->n, d->n == 1 ? "" : "s");
+    size_t n = 0;   /* examples that are not augmented copies */
+    for (size_t i = 0; i < d->n; i++)
+        n += !d->ex[i].copy;
+    if (n < 2)
+        return err_set(e, "dataset: %zu example%s: a validation split needs at least 2", n, n == 1 ? "" : "s");
     if (!(fraction >= 0 && fraction < 1))
         return err_set(e, "dataset: validation fraction must be in [0, 1), got %g", fraction);
     if (valid->n || valid->ex)
         return err_set(e, "dataset: the validation set to split into is not empty");
-    size_t n = d->n, k = (size_t)llround(fraction * (double)n);
+    size_t k = (size_t)llround(fraction * (double)n);
     if (k < 1)
         k = 1;
     if (k > n - 1)
@@ -147,18 +151,26 @@ int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Er
     memset(valid, 0, sizeof *valid);
     valid->ex = vex;
     valid->cap = k;
-    size_t kept = 0;
-    for (size_t i = 0; i < n; i++) {
+    size_t kept = 0, orig = 0;
+    int cur_held = 0;   /* of the last example that is not a copy */
+    for (size_t i = 0; i < d->n; i++) {
         Example x = d->ex[i];
         long targets = 0;
         for (int t = 0; t < x.n; t++)
             targets += x.mask[t];
-        if (held[i]) {
+        if (!x.copy)
+            cur_held = held[orig++];
+        if (cur_held) {
+            d->n_tokens -= x.n;
+            d->n_targets -= targets;
+            if (x.copy) {
+                free(x.tok);
+                free(x.mask);
+                continue;
+            }
             valid->ex[valid->n++] = x;
             valid->n_tokens += x.n;
             valid->n_targets += targets;
-            d->n_tokens -= x.n;
-            d->n_targets -= targets;
         } else {
             d->ex[kept++] = x;
         }

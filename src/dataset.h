@@ -67,6 +67,7 @@ typedef struct Example {
     uint8_t *mask;
     int n;
     float weight;       /* loss weight of this example's targets (1; golden data may weigh more) */
+    uint8_t copy;       /* 1: an augmented copy of the nearest example before it with copy 0 */
 } Example;
 
 typedef struct Dataset {
@@ -88,6 +89,9 @@ typedef struct SftOptions {
     int mask_prompt;        /* 1: loss on assistant spans only */
     int eos_id;             /* appended to plain-template conversations */
     float weight;           /* Example.weight for these records */
+    int augment;            /* copies of each record with question words dropped (augment.h); 0: none */
+    float augment_drop;     /* the chance of each word being dropped, in (0, 1) */
+    uint64_t augment_seed;
 } SftOptions;
 
 /* Adds the documents of the files paths[0..n) (a folder means its .txt, .md
@@ -96,7 +100,11 @@ typedef struct SftOptions {
 int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, int seq_len,
                      int eos_id, Err *e);
 /* Adds the records of the JSONL file path.  Several files (Q&A, then
- * golden data with a larger weight) may go into one Dataset. */
+ * golden data with a larger weight) may go into one Dataset.  With
+ * o->augment, each record is followed by up to that many copies whose last
+ * user message has words dropped (augment.h), marked Example.copy; they
+ * are not counted in n_truncated / n_dropped, and the settings go into the
+ * hash, so a resumed run notices a change. */
 int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const SftOptions *o, Err *e);
 void dataset_free(Dataset *d);
 
@@ -105,7 +113,9 @@ int dataset_max_len(const Dataset *d);
 
 /* Moves a deterministic fraction (by seed) of d's examples into valid,
  * round(fraction * n) clamped to at least one, leaving at least one in d;
- * both keep the examples' original order.  fraction in [0, 1); d needs at
+ * both keep the examples' original order.  Augmented copies (Example.copy)
+ * do not count in n and are never held out: a held-out example's copies
+ * are dropped, since training on them would leak it.  fraction in [0, 1); d needs at
  * least 2 examples; valid must be empty (zeroed).  valid gets d's sha256
  * (the same bytes); n_truncated / n_dropped stay with d. */
 int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Err *e);

@@ -9,9 +9,11 @@
  * ends exactly where a span begins, so a model sees the same boundary. */
 #include "dataset_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "augment.h"
 #include "jsonl.h"
 #include "sft_record.h"
 
@@ -20,6 +22,7 @@ typedef struct Work {
     TokIds ids;
     uint8_t *mask;
     size_t mask_cap;
+    Rng rng;            /* for augmentation, seeded per file */
 } Work;
 
 static int grow_mask(Work *w, size_t n, Err *e)
@@ -60,23 +63,20 @@ static int tokenize(Work *w, const Tokenizer *tok, const char *text, size_t len,
     return 0;
 }
 
-/* One record: rendered, tokenized, masked, cut to seq_len and added (or
- * counted as dropped). */
-static int add_record(Dataset *d, Work *w, const cJSON *obj, const char *path, long line, const Tokenizer *tok,
-                      const SftOptions *o, Err *e)
+/* One conversation: rendered, tokenized, masked, cut to seq_len and added
+ * (or counted as dropped); copies are marked and not counted. */
+static int add_conversation(Dataset *d, Work *w, const ChatMessage *msgs, size_t n_msgs, const char *path, long line,
+                            const Tokenizer *tok, const SftOptions *o, int copy, Err *e)
 {
-    SftRecord r;
-    if (sft_record_parse(&r, obj, path, line, e) < 0)
-        return -1;
     ChatSpan *sp = NULL;
     size_t n_sp = 0;
-    char *text = chat_render(o->tmpl, o->system, r.msgs, r.n, 0, &sp, &n_sp, e);
+    char *text = chat_render(o->tmpl, o->system, msgs, n_msgs, 0, &sp, &n_sp, e);
     int rc = text ? 0 : err_prefix(e, "%s:%ld", path, line);
     size_t len = text ? strlen(text) : 0;
     if (rc == 0 && tokenize(w, tok, text, len, sp, n_sp, o, e) < 0)
         rc = err_prefix(e, "%s:%ld", path, line);
     /* plain has no end-of-turn marker: the answer's end is eos. */
-    if (rc == 0 && o->tmpl == CHAT_PLAIN && r.msgs[r.n - 1].role == CHAT_ASSISTANT) {
+    if (rc == 0 && o->tmpl == CHAT_PLAIN && msgs[n_msgs - 1].role == CHAT_ASSISTANT) {
         if (tokids_push(&w->ids, o->eos_id, e) < 0 || grow_mask(w, w->ids.n, e) < 0)
             rc = -1;
         else
@@ -86,18 +86,48 @@ static int add_record(Dataset *d, Work *w, const cJSON *obj, const char *path, l
         size_t n = w->ids.n;
         if (n > (size_t)o->seq_len) {
             n = (size_t)o->seq_len;
-            d->n_truncated++;
+            d->n_truncated += !copy;
         }
         size_t targets = 0;
         for (size_t i = 1; i < n; i++)
             targets += w->mask[i];
         if (targets == 0)
-            d->n_dropped++;
-        else
-            rc = dataset_push(d, w->ids.v, w->mask, (int)n, o->weight, e);
+            d->n_dropped += !copy;
+        else if ((rc = dataset_push(d, w->ids.v, w->mask, (int)n, o->weight, e)) == 0)
+            d->ex[d->n - 1].copy = (uint8_t)copy;
     }
     free(text);
     free(sp);
+    return rc;
+}
+
+/* One record, then its augmented copies (the last user message with words
+ * dropped), each only when the one before was added. */
+static int add_record(Dataset *d, Work *w, const cJSON *obj, const char *path, long line, const Tokenizer *tok,
+                      const SftOptions *o, Err *e)
+{
+    SftRecord r;
+    if (sft_record_parse(&r, obj, path, line, e) < 0)
+        return -1;
+    size_t before = d->n;
+    int rc = add_conversation(d, w, r.msgs, r.n, path, line, tok, o, 0, e);
+    size_t u = r.n;
+    while (u > 0 && r.msgs[u - 1].role != CHAT_USER)
+        u--;
+    if (rc == 0 && o->augment > 0 && u > 0 && d->n > before) {
+        char *vars[64];
+        int nv = augment_questions(r.msgs[u - 1].content, o->augment_drop, o->augment < 64 ? o->augment : 64,
+                                   &w->rng, vars, e);
+        rc = nv < 0 ? -1 : 0;
+        const char *orig = r.msgs[u - 1].content;
+        for (int k = 0; k < nv; k++) {
+            r.msgs[u - 1].content = vars[k];
+            if (rc == 0)
+                rc = add_conversation(d, w, r.msgs, r.n, path, line, tok, o, 1, e);
+            free(vars[k]);
+        }
+        r.msgs[u - 1].content = orig;
+    }
     sft_record_free(&r);
     return rc;
 }
@@ -114,6 +144,19 @@ int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const S
     Jsonl j;
     jsonl_init(&j, path, &f);
     Work w = {0};
+    if (o->augment > 0) {
+        if (!(o->augment_drop > 0 && o->augment_drop < 1)) {
+            textfile_free(&f);
+            err_set(e, "%s: augment_drop must be in (0, 1), got %g", path, o->augment_drop);
+            return dataset_rollback(d, &m);
+        }
+        /* the same copies on every load of the same files in the same order */
+        rng_seed(&w.rng, o->augment_seed ^ (uint64_t)d->n_files * 0x9e3779b97f4a7c15ull);
+        char tag[96];
+        int len = snprintf(tag, sizeof tag, "\naugment %d %.9g %llu\n", o->augment, (double)o->augment_drop,
+                           (unsigned long long)o->augment_seed);
+        sha256_update(&d->hash, tag, (size_t)len);
+    }
     cJSON *obj;
     int rc;
     while ((rc = jsonl_next(&j, &obj, e)) == 1) {

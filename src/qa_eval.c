@@ -108,6 +108,24 @@ int qa_eval_load(QaEvalSet *set, const char *path, Err *e)
     return rc;
 }
 
+int qa_eval_append(QaEvalSet *set, const char *question, const char *reference, Err *e)
+{
+    QaEvalItem *items = realloc(set->items, (set->n + 1) * sizeof *items);
+    if (!items)
+        return err_set(e, "out of memory");
+    set->items = items;
+    QaEvalItem *it = memset(&items[set->n], 0, sizeof *it);
+    it->question = strdup(question);
+    it->reference = strdup(reference);
+    it->category = strdup("");
+    if (!it->question || !it->reference || !it->category) {
+        item_free(it);
+        return err_set(e, "out of memory");
+    }
+    set->n++;
+    return 0;
+}
+
 void qa_eval_free(QaEvalSet *set)
 {
     for (size_t i = 0; i < set->n; i++)

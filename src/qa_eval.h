@@ -34,6 +34,9 @@ typedef struct QaEvalSet {
 } QaEvalSet;
 
 int qa_eval_load(QaEvalSet *set, const char *path, Err *e);
+/* Appends one question with its reference answer (no keywords, no
+ * category): a set built from elsewhere, such as the QA store's Golden Data. */
+int qa_eval_append(QaEvalSet *set, const char *question, const char *reference, Err *e);
 void qa_eval_free(QaEvalSet *set);
 
 #endif

@@ -207,7 +207,19 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
         }
         free(prompt);
         int32_t next[16];
+        /* room for the whole reference: a long Golden answer cut short
+         * would score low for the cut, not for what was said */
         int budget = o->max_tokens;
+        if (items[it].reference[0]) {
+            TokIds ref = {0};
+            if (tokenizer_encode(tok, items[it].reference, strlen(items[it].reference), 0, &ref, e) != 0) {
+                tokids_free(&ids);
+                goto out;
+            }
+            if ((int)ref.n + 8 > budget)
+                budget = (int)ref.n + 8;
+            tokids_free(&ref);
+        }
         if ((int)ids.n + budget + 1 > ctx_len)
             budget = ctx_len - (int)ids.n - 1;
         /* each stage prefills on its own (its adapter, its cache) */
@@ -275,9 +287,12 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
             eval_score(a->text, items[it].reference, items[it].keywords, items[it].n_keywords, &o->rule, &a->score);
             BenchSummary *m_ = &sum[s];
             m_->gen_tokens += q[s].n_tok;
-            if (items[it].probe) {
+            if (items[it].kind == BENCH_PROBE) {
                 m_->n_probe++;
                 m_->probe_correct += a->score.correct;
+            } else if (items[it].kind == BENCH_GOLDEN) {
+                m_->n_golden++;
+                m_->golden_correct += a->score.correct;
             } else {
                 m_->n++;
                 m_->correct += a->score.correct;

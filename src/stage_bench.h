@@ -32,12 +32,19 @@ typedef struct BenchStage {
     double probe_delta;         /* max |logit change| on the probe prompt */
 } BenchStage;
 
+/* What a question measures; each kind is summed apart. */
+typedef enum BenchKind {
+    BENCH_EVAL,                 /* held-out question about the domain */
+    BENCH_PROBE,                /* forgetting probe: general knowledge of the base */
+    BENCH_GOLDEN                /* Golden Data asked as written: what must be learned */
+} BenchKind;
+
 typedef struct BenchItem {
     const char *question, *reference;
     const char *const *keywords;
     size_t n_keywords;
     const char *category;
-    int probe;                  /* a forgetting-probe question (general knowledge) */
+    BenchKind kind;
 } BenchItem;
 
 typedef struct BenchAnswer {
@@ -49,6 +56,7 @@ typedef struct BenchAnswer {
 typedef struct BenchSummary {
     int n, correct;             /* evaluation items (not probes) */
     int n_probe, probe_correct; /* forgetting probe */
+    int n_golden, golden_correct;
     double f1, rouge_l, exact;  /* means over evaluation items */
     double prefill_tps, decode_tps;
     long prompt_tokens, gen_tokens;
@@ -57,7 +65,7 @@ typedef struct BenchSummary {
 typedef struct BenchOptions {
     ChatTemplate tmpl;
     const char *system;
-    int max_tokens;
+    int max_tokens;             /* per answer; more when the reference is longer (its tokens + 8) */
     EvalRule rule;
 } BenchOptions;
 

@@ -205,6 +205,34 @@ static void review_cases(void)
     o = slurp(out, &n);
     CHECK(o && strstr(o, "\"status\":\"rejected\"") && strstr(o, "\"old\":\"approved\",\"new\":\"rejected\""));
     free(o);
+    /* train.sft.augment adds copies with question words dropped */
+    {
+        const char *ayaml = CASES "/augment.yaml", *adata = CASES "/augment.jsonl";
+        text = "train:\n  sft:\n    augment: 2\n    valid_fraction: 0\n";
+        spit(ayaml, text, strlen(text));
+        text = "{\"question\": \"Which two steps does a retrieval system perform first?\", \"answer\": \"Retrieve, "
+               "then generate.\"}\n{\"question\": \"Who?\", \"answer\": \"Apple.\"}\n";
+        spit(adata, text, strlen(text));
+        CHECK(run_ok((const char *[]){"train", "sft", "-c", ayaml, "-m", SRC, "--data", adata, "--steps", "1",
+                                      "--output", CASES "/aug-out", "--run-dir", CASES "/aug-run", NULL},
+                     out) == 0);
+        o = slurp(CASES "/stderr.txt", &n);
+        CHECKF(o && strstr(o, "sft on 4 examples") && strstr(o, "2 of them are augmented copies"), "%s", o ? o : "");
+        free(o);
+    }
+    /* the benchmark asks the store's Golden Data (record 2) as written */
+    const char *yaml = CASES "/review/p.yaml", *js = CASES "/review-bench.json";
+    text = "data:\n  qa: qa.jsonl\n  eval: eval.jsonl\n";
+    spit(yaml, text, strlen(text));
+    text = "{\"question\": \"What is SCP?\", \"answer\": \"Salient Compressor Pretraining.\"}\n";
+    spit(CASES "/review/eval.jsonl", text, strlen(text));
+    CHECK(run_ok((const char *[]){"bench", "-c", yaml, "-m", SRC, "--stages", "base", "--probe", "none", "--json", js,
+                                  "--max-tokens", "4", NULL},
+                 out) == 0);
+    o = slurp(js, &n);
+    CHECK(o && strstr(o, "\"golden_questions\":\t1,") && strstr(o, "\"question\":\t\"Who wrote it?\"") &&
+          !strstr(o, "\"question\":\t\"What is CLaRa?\""));
+    free(o);
     expect_error("review of an unknown id", (const char *[]){"review", "--qa", qa, "--approve", "99", NULL}, NULL,
                  "qa.jsonl", "no record with id 99");
     expect_error("review with a bad status", (const char *[]){"review", "--qa", qa, "--list", "--status", "meh", NULL},
@@ -231,19 +259,26 @@ static void bench_contradiction_case(void)
            "\"keywords\": [\"secure copy\"], \"category\": \"contradiction\"}\n"
            "{\"question\": \"Name the first stage.\", \"answer\": \"SCP.\"}\n";
     spit(ev, text, strlen(text));
-    CHECK(run_ok((const char *[]){"bench", "-m", SRC, "--stages", "base", "--eval", ev, "--probe", "none", "--json",
-                                  js, "--markdown", md, "--max-tokens", "8", NULL},
+    /* Golden Data is asked as written and counted apart */
+    const char *gd = CASES "/contra-golden.jsonl";
+    text = "{\"question\": \"What is CLaRa?\", \"answer\": \"A retrieval framework.\"}\n";
+    spit(gd, text, strlen(text));
+    CHECK(run_ok((const char *[]){"bench", "-m", SRC, "--stages", "base", "--eval", ev, "--probe", "none", "--golden",
+                                  gd, "--json", js, "--markdown", md, "--max-tokens", "8", NULL},
                  out) == 0);
     size_t n;
     char *o = slurp(js, &n);
     CHECK(o && strstr(o, "\"reference\":\t\"Secure Copy, a file transfer tool.\"") &&
           strstr(o, "\"missing_keywords\":\t[\"secure copy\"]") && strstr(o, "\"correct\":\tfalse"));
+    CHECK(o && strstr(o, "\"questions\":\t2,") && strstr(o, "\"golden_questions\":\t1,") &&
+          strstr(o, "\"question\":\t\"What is CLaRa?\",\n\t\t\t\"reference\":\t\"A retrieval framework.\"") &&
+          strstr(o, "\"kind\":\t\"golden\""));
     free(o);
     o = slurp(out, &n);
     CHECK(o && strstr(o, "What is SCP in CLaRa?") && strstr(o, "wrong"));
     free(o);
     o = slurp(md, &n);
-    CHECK(o && strstr(o, "What is SCP in CLaRa?"));
+    CHECK(o && strstr(o, "What is SCP in CLaRa?") && strstr(o, "| (golden) What is CLaRa? |"));
     free(o);
 }
 
@@ -375,6 +410,15 @@ int main(void)
 
     review_cases();
     bench_contradiction_case();
+
+    /* `infuse CMD --help` prints the command's usage and succeeds */
+    {
+        CHECK(run_ok((const char *[]){"review", "--help", NULL}, CASES "/help.txt") == 0);
+        size_t n;
+        char *o = slurp(CASES "/help.txt", &n);
+        CHECK(o && strncmp(o, "usage: infuse review ", 21) == 0);
+        free(o);
+    }
 
     /* merge without an adapter converts; config.json names the new dtype */
     CHECK(run_ok((const char *[]){"merge", "-m", SRC, "-o", CASES "/bf16", "--dtype", "bf16", NULL},

@@ -123,7 +123,7 @@ static void test_example(void)
           streq(sft->output, "adapters/sft"));
     CHECK(cpt->seq_len == 256 && cpt->batch == 4 && cpt->epochs == 30 && cpt->lr == 3e-4f);
     CHECK(cpt->lora.rank == 16 && cpt->lora.alpha == 32.0f && cpt->lora.targets == LORA_ALL_TARGETS);
-    CHECK(sft->init_from == CONFIG_INIT_CPT && sft->epochs == 12 && sft->mask_prompt == 1 && sft->golden_weight == 2.0f);
+    CHECK(sft->init_from == CONFIG_INIT_CPT && sft->epochs == 12 && sft->mask_prompt == 1 && sft->golden_weight == 5.0f);
     CHECKF(c.n_warnings == 0, "%s", c.n_warnings ? c.warnings[0] : "");
     config_free(&c);
 }
@@ -222,6 +222,8 @@ static void test_train(void)
                "    init_from: /abs/adapter\n"
                "    mask_prompt: false\n"
                "    golden_weight: 2.5\n"
+               "    augment: 3\n"
+               "    augment_drop: 0.25\n"
                "    lora: {targets: [gate, up]}\n"
                "sampling:\n"
                "  seed: 99\n"
@@ -246,7 +248,8 @@ static void test_train(void)
     /* sft: its own keys; the rest defaults, seed and threads inherited. */
     CHECK(q->n_data == 1 && streq(q->data[0], "golden-only.jsonl") && streq(q->output, "adapters/sft"));
     CHECK(q->init_from == CONFIG_INIT_PATH && streq(q->init_path, "/abs/adapter"));
-    CHECK(q->mask_prompt == 0 && q->golden_weight == 2.5f);
+    CHECK(q->mask_prompt == 0 && q->golden_weight == 2.5f && q->augment == 3 && q->augment_drop == 0.25f);
+    CHECK(p->augment == 0 && p->augment_drop == 0.3f);
     CHECK(q->lora.targets == ((1u << LORA_GATE) | (1u << LORA_UP)) && q->lora.rank == 8);
     CHECK(q->seed == 99 && q->threads == 6 && q->epochs == 1 && q->lr == 2e-4f);
     CHECKF(c.n_warnings == 0, "%s", c.n_warnings ? c.warnings[0] : "");
@@ -351,6 +354,9 @@ static void test_train_errors(void)
                  "t.yaml:3:16: train.sft.init_from: expected base, cpt or an adapter folder, got \"\"");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    init_from:\n",
                  "t.yaml:3:15: train.sft.init_from: expected base, cpt or an adapter folder, got nothing");
+    EXPECT_ERROR("t.yaml", "train:\n  sft:\n    augment_drop: 1\n",
+                 "t.yaml:3:19: train.sft.augment_drop: must be in (0, 1), got 1");
+    EXPECT_ERROR("t.yaml", "train:\n  sft:\n    augment: 65\n", "t.yaml:3:14: train.sft.augment: must be in [0, 64], got 65");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    golden_weight: -1\n",
                  "t.yaml:3:20: train.sft.golden_weight: must be >= 0, got -1");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    eval_every: -5\n", "t.yaml:3:17: train.sft.eval_every: must be >= 0, got -5");

@@ -9,6 +9,7 @@
  * ../shared/fixtures is there, on real tokenizers: the masked tokens must
  * decode to exactly the assistant contents and their end markers. */
 #include "dataset.h"
+#include "augment.h"
 #include "dataset_internal.h"
 #include "test.h"
 
@@ -857,6 +858,167 @@ static void test_batcher_group(void)
     dataset_free(&d);
 }
 
+/* ---- augmentation ------------------------------------------------------ */
+
+static int count_words(const char *s)
+{
+    int n = 0;
+    for (const char *p = s; *p; p++)
+        n += *p != ' ' && (p == s || p[-1] == ' ');
+    return n;
+}
+
+/* Every word of v appears in q, in q's order. */
+static int is_subsequence(const char *v, const char *q)
+{
+    char *vc = strdup(v), *save = NULL;
+    const char *at = q;
+    int ok = 1;
+    for (char *w = strtok_r(vc, " ", &save); ok && w; w = strtok_r(NULL, " ", &save)) {
+        size_t n = strlen(w);
+        const char *f = at;
+        while ((f = strstr(f, w)) && !((f == q || f[-1] == ' ') && (f[n] == ' ' || f[n] == 0)))
+            f++;
+        ok = f != NULL;
+        if (f)
+            at = f + n;
+    }
+    free(vc);
+    return ok;
+}
+
+static void test_augment_questions(void)
+{
+    Err e;
+    Rng r;
+    char *v[8];
+    rng_seed(&r, 1);
+    /* Short questions stay as they are: every word counts. */
+    CHECK(augment_questions("What is CLaRa?", 0.5, 4, &r, v, &e) == 0);
+    CHECK(augment_questions("What does SCP mean?", 0.5, 4, &r, v, &e) == 0);
+    const char *q = "Which compression rates  does the CLaRa paper report for Mistral-7B?";
+    int n = augment_questions(q, 0.3, 6, &r, v, &e);
+    CHECK(n >= 4 && n <= 6);
+    int ok = 1;
+    for (int i = 0; i < n; i++) {
+        ok &= count_words(v[i]) < count_words(q) && is_subsequence(v[i], q) && !strstr(v[i], "  ");
+        for (int j = 0; j < i; j++)
+            ok &= strcmp(v[i], v[j]) != 0;
+    }
+    CHECKF(ok, "variants of \"%s\" drop words, keep the order, differ", q);
+    /* Two content words at least: the function words alone never remain. */
+    int content_ok = 1;
+    for (int i = 0; i < n; i++) {
+        int c = 0;
+        const char *cw[] = {"compression", "rates", "CLaRa", "paper", "report", "Mistral-7B?"};
+        for (size_t k = 0; k < 6; k++)
+            c += is_subsequence(cw[k], v[i]);
+        content_ok &= c >= 2;
+    }
+    CHECK(content_ok);
+    /* The same seed, the same variants. */
+    Rng r2;
+    rng_seed(&r2, 1);
+    char *w[8];
+    CHECK(augment_questions("What is CLaRa?", 0.5, 4, &r2, w, &e) == 0);
+    CHECK(augment_questions("What does SCP mean?", 0.5, 4, &r2, w, &e) == 0);
+    CHECK(augment_questions(q, 0.3, 6, &r2, w, &e) == n);
+    int same = 1;
+    for (int i = 0; i < n; i++) {
+        same &= strcmp(v[i], w[i]) == 0;
+        free(v[i]);
+        free(w[i]);
+    }
+    CHECK(same);
+    /* Korean words (UTF-8) are dropped whole, never cut. */
+    const char *ko = "CLaRa 논문은 어떤 압축 비율을 실험에서 보고하나요?";
+    n = augment_questions(ko, 0.3, 4, &r, v, &e);
+    CHECK(n >= 1);
+    ok = 1;
+    for (int i = 0; i < n; i++) {
+        ok &= is_subsequence(v[i], ko);
+        free(v[i]);
+    }
+    CHECK(ok);
+}
+
+/* Each record is followed by its copies; a held-out record takes its
+ * copies out of training with it; the settings change the hash. */
+static void test_sft_augment(void)
+{
+    char text[4096] = "";
+    for (int i = 0; i < 12; i++) {
+        char line[256];
+        snprintf(line, sizeof line,
+                 "{\"prompt\": \"Which number does the answer of question %d hold today?\", \"completion\": \"A%d\"}\n",
+                 i, i);
+        strcat(text, line);
+    }
+    strcat(text, "{\"prompt\": \"Short one?\", \"completion\": \"S\"}\n");
+    SftOptions o = opts(CHAT_CHATML);
+    Dataset plain, d;
+    CHECK(load_sft(&plain, text, &o) == 0 && plain.n == 13);
+    o.augment = 2;
+    o.augment_drop = 0.3f;
+    o.augment_seed = 7;
+    CHECK(load_sft(&d, text, &o) == 0);
+    CHECKF(d.n == 13 + 24, "%zu examples (13 records, 2 copies of each long one)", d.n);
+    CHECK(!streq(d.sha256, plain.sha256));
+    int order_ok = !d.ex[0].copy, answers_ok = 1;
+    size_t orig = 0;
+    for (size_t i = 0; i < d.n; i++) {
+        if (!d.ex[i].copy)
+            orig = i;
+        char *a = masked_runs(tiny, &d.ex[i]), *b = masked_runs(tiny, &d.ex[orig]);
+        answers_ok &= streq(a, b);
+        free(a);
+        free(b);
+        if (!d.ex[i].copy && i + 1 < d.n && i + 2 < d.n && d.ex[i].n > 30)
+            order_ok &= d.ex[i + 1].copy && d.ex[i + 2].copy;
+    }
+    CHECK(order_ok && answers_ok && !d.ex[d.n - 1].copy);
+    /* loaded again: the same copies */
+    Dataset d2;
+    CHECK(load_sft(&d2, text, &o) == 0 && d2.n == d.n && streq(d2.sha256, d.sha256));
+    int same = 1;
+    for (size_t i = 0; i < d.n; i++)
+        same &= d.ex[i].n == d2.ex[i].n && memcmp(d.ex[i].tok, d2.ex[i].tok, (size_t)d.ex[i].n * 4) == 0;
+    CHECK(same);
+    dataset_free(&d2);
+    /* the split holds records out, never copies, and drops a held record's copies */
+    Dataset v = {0};
+    Err e;
+    CHECK(dataset_split(&d, &v, 0.25, 3, &e) == 0);
+    CHECKF(v.n == 3, "%zu held out (a quarter of 13 records)", v.n);
+    int leak = 0, copies_in_valid = 0;
+    for (size_t i = 0; i < v.n; i++) {
+        copies_in_valid += v.ex[i].copy;
+        char *a = masked_runs(tiny, &v.ex[i]);
+        for (size_t j = 0; j < d.n; j++) {
+            char *b = masked_runs(tiny, &d.ex[j]);
+            leak += streq(a, b);
+            free(b);
+        }
+        free(a);
+    }
+    CHECK(leak == 0 && copies_in_valid == 0);
+    long tokens = 0;
+    for (size_t j = 0; j < d.n; j++)
+        tokens += d.ex[j].n;
+    CHECK(tokens == d.n_tokens);
+    dataset_free(&v);
+    dataset_free(&d);
+    dataset_free(&plain);
+    /* a drop chance outside (0, 1) is refused */
+    o.augment_drop = 1.0f;
+    write_file("sft.jsonl", text);
+    memset(&d, 0, sizeof d);
+    CHECK(dataset_load_sft(&d, "sft.jsonl", tiny, &o, &e) == -1);
+    CHECK(streq(e.msg, "sft.jsonl: augment_drop must be in (0, 1), got 1"));
+    CHECK(d.n == 0);
+    unlink("sft.jsonl");
+}
+
 int main(void)
 {
     Err e = {{0}};
@@ -878,6 +1040,8 @@ int main(void)
     test_sft_forms();
     test_sft_options();
     test_sft_truncation();
+    test_augment_questions();
+    test_sft_augment();
     test_sft_files_and_hash();
     test_cpt();
     test_split();

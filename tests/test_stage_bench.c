@@ -80,9 +80,10 @@ int main(void)
     CHECKF(stage_bench_prepare(st, 3, &m, tok, pool, &e) == 0, "%s", e.msg);
     CHECK(strlen(st[1].sha256) == 64 && st[1].probe_delta > 0);
     const char *kw[] = {"retrieval"};
-    BenchItem items[3] = {{"What is CLaRa?", "A retrieval model.", kw, 1, "definition", 0},
-                          {"Who wrote it?", "Apple researchers.", NULL, 0, NULL, 0},
-                          {"What does RAM stand for?", "random access memory", NULL, 0, "general", 1}};
+#define LONG_REF "Jie He, Richard He Bai, Sinead Williamson, Jeff Z. Pan, Navdeep Jaitly and Yizhe Zhang, at Apple."
+    BenchItem items[3] = {{"What is CLaRa?", "A retrieval model.", kw, 1, "definition", BENCH_EVAL},
+                          {"Who wrote it?", "Apple researchers: " LONG_REF, NULL, 0, NULL, BENCH_GOLDEN},
+                          {"What does RAM stand for?", "random access memory", NULL, 0, "general", BENCH_PROBE}};
     BenchOptions o = {CHAT_PLAIN, NULL, 12, {1.0, 0.5}};
     BenchAnswer ans[9];
     BenchSummary sum[3];
@@ -91,7 +92,7 @@ int main(void)
     Sampler smp;
     SamplerParams sp = {.temperature = 0, .top_p = 1, .repeat_penalty = 1};
     CHECK(runstate_init(&s, &m, pool, 256, 0, &e) == 0 && sampler_init(&smp, &sp, m.cfg.vocab, &e) == 0);
-    int same = 0;
+    int same = 0, budget[3];
     for (int si = 0; si < 3; si++) {
         runstate_set_lora(&s, st[si].adapter_dir ? &st[si].lora : NULL, &e);
         for (int i = 0; i < 3; i++) {
@@ -100,7 +101,11 @@ int main(void)
             TokIds ids = {0};
             tokenizer_encode(tok, p, strlen(p), 1, &ids, &e);
             int32_t eos = m.cfg.eos_ids[0];
-            GenParams gp = {12, chat_template_stops(CHAT_PLAIN), 1, &eos, 1};
+            TokIds ref = {0};
+            tokenizer_encode(tok, items[i].reference, strlen(items[i].reference), 0, &ref, &e);
+            budget[i] = (int)ref.n + 8 > 12 ? (int)ref.n + 8 : 12;
+            tokids_free(&ref);
+            GenParams gp = {budget[i], chat_template_stops(CHAT_PLAIN), 1, &eos, 1};
             Text t = {{0}, 0};
             GenResult res;
             generate(&s, tok, &smp, ids.v, ids.n, &gp, collect, &t, &res, &e);
@@ -115,8 +120,16 @@ int main(void)
         }
     }
     CHECKF(same == 9, "%d of 9 answers equal", same);
-    /* the summary counts evaluation items and probes apart */
-    CHECK(sum[0].n == 2 && sum[0].n_probe == 1 && sum[0].gen_tokens > 0 && sum[0].decode_tps > 0);
+    /* a reference longer than max_tokens gets room for itself (+ 8) */
+    int longest = 0, within = 1;
+    for (int i = 0; i < 9; i++) {
+        longest = ans[i].n_tokens > longest ? ans[i].n_tokens : longest;
+        within &= ans[i].n_tokens <= budget[i / 3];
+    }
+    CHECKF(budget[1] > 40 && longest > 12 && within, "budgets %d %d %d, longest answer %d", budget[0], budget[1],
+           budget[2], longest);
+    /* the summary counts evaluation items, Golden Data and probes apart */
+    CHECK(sum[0].n == 1 && sum[0].n_probe == 1 && sum[0].n_golden == 1 && sum[0].gen_tokens > 0 && sum[0].decode_tps > 0);
     for (int i = 0; i < 9; i++)
         free(ans[i].text);
     sampler_free(&smp);

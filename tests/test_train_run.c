@@ -115,7 +115,7 @@ static void test_overfit(int full)
     char *runs = path_in(full ? "run-full" : "run-lora");
     write_pairs(qa);
     Dataset d = {0};
-    SftOptions so = {CHAT_PLAIN, NULL, 64, 1, m.cfg.eos_ids[0], 1.0f};
+    SftOptions so = {.tmpl = CHAT_PLAIN, .seq_len = 64, .mask_prompt = 1, .eos_id = m.cfg.eos_ids[0], .weight = 1.0f};
     CHECKF(dataset_load_sft(&d, qa, tok, &so, &e) == 0, "%s", e.msg);
     TrainOptions o;
     train_options_defaults(&o);
@@ -328,7 +328,7 @@ static void test_stop(void)
     char *qa = path_in("qa3.jsonl"), *out = path_in("stopped"), *runs = path_in("run-stop");
     write_pairs(qa);
     Dataset d = {0};
-    SftOptions so = {CHAT_PLAIN, NULL, 64, 1, m.cfg.eos_ids[0], 1.0f};
+    SftOptions so = {.tmpl = CHAT_PLAIN, .seq_len = 64, .mask_prompt = 1, .eos_id = m.cfg.eos_ids[0], .weight = 1.0f};
     CHECK(dataset_load_sft(&d, qa, tok, &so, &e) == 0);
     TrainOptions o;
     train_options_defaults(&o);
@@ -363,7 +363,7 @@ static void test_nan_and_early_stop(void)
     char *qa = path_in("qa4.jsonl"), *out = path_in("nan-out"), *runs = path_in("run-nan");
     write_pairs(qa);
     Dataset d = {0}, v = {0};
-    SftOptions so = {CHAT_PLAIN, NULL, 64, 1, m.cfg.eos_ids[0], 1.0f};
+    SftOptions so = {.tmpl = CHAT_PLAIN, .seq_len = 64, .mask_prompt = 1, .eos_id = m.cfg.eos_ids[0], .weight = 1.0f};
     CHECK(dataset_load_sft(&d, qa, tok, &so, &e) == 0);
     TrainOptions o;
     train_options_defaults(&o);

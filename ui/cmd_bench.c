@@ -3,11 +3,14 @@
  * Stages are "base" (no adapter) and the names of infuse.yaml's adapters
  * (or NAME=FOLDER).  Prints a table (a row per question, a column per
  * stage), the summary per stage, each adapter's SHA-256, and optionally
- * writes JSON and a Markdown table like the one users already publish. */
+ * writes JSON and a Markdown table like the one users already publish.
+ * Besides the evaluation set it asks the forgetting probe (probe.jsonl
+ * beside it) and the Golden Data, each summed apart. */
 #include "cli.h"
 #include "fsutil.h"
 #include "model.h"
 #include "qa_eval.h"
+#include "qa_store.h"
 #include "stage_bench.h"
 #include "tokenizer.h"
 #include "utf8.h"
@@ -21,19 +24,21 @@
 
 #define MAX_STAGES 8
 
-/* The evaluation set and the forgetting probe (qa_eval.h) as one list of items. */
+/* The evaluation set, the forgetting probe and the Golden Data (qa_eval.h)
+ * as one list of items, in that order. */
 typedef struct EvalSet {
-    QaEvalSet sets[2];  /* evaluation, probe */
+    QaEvalSet sets[3];  /* by BenchKind */
     BenchItem *items;
     int n;
 } EvalSet;
 
-static int load_eval(EvalSet *es, const char *path, int probe)
+static const char *const kind_prefix[] = {"", "(probe) ", "(golden) "};
+static const char *const kind_name[] = {"eval", "probe", "golden"};
+
+/* Adds sets[kind] to the items. */
+static int add_items(EvalSet *es, BenchKind kind)
 {
-    Err e;
-    QaEvalSet *set = &es->sets[probe];
-    if (qa_eval_load(set, path, &e) != 0)
-        return cli_fail_err(&e);
+    QaEvalSet *set = &es->sets[kind];
     BenchItem *items = realloc(es->items, sizeof *items * ((size_t)es->n + set->n));
     if (!items)
         return cli_fail("out of memory");
@@ -41,15 +46,52 @@ static int load_eval(EvalSet *es, const char *path, int probe)
     for (size_t i = 0; i < set->n; i++) {
         const QaEvalItem *q = &set->items[i];
         es->items[es->n++] = (BenchItem){q->question, q->reference, (const char *const *)q->keywords,
-                                          q->n_keywords, q->category[0] ? q->category : NULL, probe};
+                                          q->n_keywords, q->category[0] ? q->category : NULL, kind};
     }
     return 0;
+}
+
+static int load_eval(EvalSet *es, const char *path, BenchKind kind)
+{
+    Err e;
+    if (qa_eval_load(&es->sets[kind], path, &e) != 0)
+        return cli_fail_err(&e);
+    return add_items(es, kind);
+}
+
+/* Golden Data is what SFT must learn, so it is asked as written and scored
+ * against its own answer: the data.golden file and the store's golden
+ * pairs (data.qa), or the one file given with --golden. */
+static int load_golden(EvalSet *es, const char *arg, const Config *cfg)
+{
+    Err e;
+    QaEvalSet *set = &es->sets[BENCH_GOLDEN];
+    if (arg)
+        return strcmp(arg, "none") == 0 ? 0 : load_eval(es, arg, BENCH_GOLDEN);
+    if (cfg->golden && fs_exists(cfg->golden) && qa_eval_load(set, cfg->golden, &e) != 0)
+        return cli_fail_err(&e);
+    if (cfg->qa && qa_store_sniff(cfg->qa)) {
+        QaStore st;
+        if (qa_store_open(&st, cfg->qa, &e) != 0)
+            return cli_fail_err(&e);
+        int rc = 0;
+        for (size_t i = 0; rc == 0 && i < st.n; i++) {
+            const QaRecord *r = &st.r[i];
+            if (r->golden && !r->deleted && r->status != QA_REJECTED)
+                rc = qa_eval_append(set, r->question, r->answer, &e);
+        }
+        qa_store_close(&st);
+        if (rc)
+            return cli_fail_err(&e);
+    }
+    return add_items(es, BENCH_GOLDEN);
 }
 
 static void free_eval(EvalSet *es)
 {
     qa_eval_free(&es->sets[0]);
     qa_eval_free(&es->sets[1]);
+    qa_eval_free(&es->sets[2]);
     free(es->items);
 }
 
@@ -83,16 +125,22 @@ static void progress(void *ctx, int done, int total)
         fprintf(stderr, "\rinfuse: bench %d/%d questions", done, total);
 }
 
+static double pct(int k, int n)
+{
+    return n ? 100.0 * k / n : 0;
+}
+
 static void write_markdown(FILE *f, const BenchStage *st, int ns, const EvalSet *es, const BenchAnswer *ans,
                            const BenchSummary *sum)
 {
-    fprintf(f, "| Stage | Accuracy | F1 | ROUGE-L | Forgetting probe | Decode tokens/s | Prefill tokens/s |\n");
-    fprintf(f, "| :--- | :--- | :--- | :--- | :--- | :--- | :--- |\n");
+    fprintf(f, "| Stage | Accuracy | F1 | ROUGE-L | Golden Data | Forgetting probe | Decode tokens/s | "
+               "Prefill tokens/s |\n");
+    fprintf(f, "| :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- |\n");
     for (int s = 0; s < ns; s++)
-        fprintf(f, "| **%s** | %d/%d (%.0f%%) | %.3f | %.3f | %d/%d (%.0f%%) | %.1f | %.1f |\n", st[s].name,
-                sum[s].correct, sum[s].n, sum[s].n ? 100.0 * sum[s].correct / sum[s].n : 0, sum[s].f1,
-                sum[s].rouge_l, sum[s].probe_correct, sum[s].n_probe,
-                sum[s].n_probe ? 100.0 * sum[s].probe_correct / sum[s].n_probe : 0, sum[s].decode_tps,
+        fprintf(f, "| **%s** | %d/%d (%.0f%%) | %.3f | %.3f | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %.1f | %.1f |\n",
+                st[s].name, sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n), sum[s].f1, sum[s].rouge_l,
+                sum[s].golden_correct, sum[s].n_golden, pct(sum[s].golden_correct, sum[s].n_golden),
+                sum[s].probe_correct, sum[s].n_probe, pct(sum[s].probe_correct, sum[s].n_probe), sum[s].decode_tps,
                 sum[s].prefill_tps);
     fprintf(f, "\n| Question |");
     for (int s = 0; s < ns; s++)
@@ -102,7 +150,7 @@ static void write_markdown(FILE *f, const BenchStage *st, int ns, const EvalSet 
         fprintf(f, " :--- |");
     fputc('\n', f);
     for (int i = 0; i < es->n; i++) {
-        fprintf(f, "| %s%s |", es->items[i].probe ? "(probe) " : "", es->items[i].question);
+        fprintf(f, "| %s%s |", kind_prefix[es->items[i].kind], es->items[i].question);
         for (int s = 0; s < ns; s++)
             fprintf(f, " %s |", ans[(long)i * ns + s].score.correct ? "Correct" : "Wrong");
         fputc('\n', f);
@@ -129,6 +177,8 @@ static cJSON *to_json(const BenchStage *st, int ns, const EvalSet *es, const Ben
         cJSON_AddNumberToObject(o, "exact_match", sum[s].exact);
         cJSON_AddNumberToObject(o, "f1", sum[s].f1);
         cJSON_AddNumberToObject(o, "rouge_l", sum[s].rouge_l);
+        cJSON_AddNumberToObject(o, "golden_questions", sum[s].n_golden);
+        cJSON_AddNumberToObject(o, "golden_correct", sum[s].golden_correct);
         cJSON_AddNumberToObject(o, "probe_questions", sum[s].n_probe);
         cJSON_AddNumberToObject(o, "probe_correct", sum[s].probe_correct);
         cJSON_AddNumberToObject(o, "prefill_tokens_per_s", sum[s].prefill_tps);
@@ -143,7 +193,7 @@ static cJSON *to_json(const BenchStage *st, int ns, const EvalSet *es, const Ben
         cJSON_AddStringToObject(o, "reference", it->reference);
         if (it->category)
             cJSON_AddStringToObject(o, "category", it->category);
-        cJSON_AddBoolToObject(o, "probe", it->probe);
+        cJSON_AddStringToObject(o, "kind", kind_name[it->kind]);
         cJSON *a = cJSON_AddObjectToObject(o, "answers");
         for (int s = 0; s < ns; s++) {
             const BenchAnswer *b = &ans[(long)i * ns + s];
@@ -179,7 +229,7 @@ static int write_text(const char *path, const char *text)
 int cmd_bench(int argc, char **argv)
 {
     const char *cfg_path = NULL, *model_dir = NULL, *stages_arg = "base,cpt,sft", *eval_path = NULL;
-    const char *probe_path = NULL, *json_path = NULL, *md_path = NULL;
+    const char *probe_path = NULL, *golden_path = NULL, *json_path = NULL, *md_path = NULL;
     long threads = -1, max_tokens = 64;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -194,6 +244,8 @@ int cmd_bench(int argc, char **argv)
             eval_path = v;
         else if (VAL("--probe"))
             probe_path = v;
+        else if (VAL("--golden"))
+            golden_path = v;
         else if (VAL("--json"))
             json_path = v;
         else if (VAL("--markdown"))
@@ -206,7 +258,7 @@ int cmd_bench(int argc, char **argv)
                 return 1;
         } else
             return cli_fail("usage: infuse bench [-c infuse.yaml] [-m MODEL] [--stages base,cpt,sft] [--eval FILE] "
-                            "[--probe FILE|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
+                            "[--probe FILE|none] [--golden FILE|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
 #undef VAL
     }
     Config cfg;
@@ -251,7 +303,7 @@ int cmd_bench(int argc, char **argv)
         }
         ns++;
     }
-    if (load_eval(&es, eval_path, 0))
+    if (load_eval(&es, eval_path, BENCH_EVAL))
         goto out;
     if (!probe_path) {
         /* the forgetting probe beside the evaluation set, when there is one */
@@ -263,7 +315,9 @@ int cmd_bench(int argc, char **argv)
         if (fs_exists(probe_owned))
             probe_path = probe_owned;
     }
-    if (probe_path && strcmp(probe_path, "none") != 0 && load_eval(&es, probe_path, 1))
+    if (probe_path && strcmp(probe_path, "none") != 0 && load_eval(&es, probe_path, BENCH_PROBE))
+        goto out;
+    if (load_golden(&es, golden_path, &cfg))
         goto out;
     tok_path = fs_join(model_dir, "tokenizer.json");
     if (!(tok = tokenizer_load(tok_path, &e)) || model_load(&m, model_dir, &e) != 0) {
@@ -298,22 +352,23 @@ int cmd_bench(int argc, char **argv)
     for (int i = 0; i < es.n; i++) {
         printf("%-4d ", i + 1);
         char q[512];
-        snprintf(q, sizeof q, "%s%s", es.items[i].probe ? "(probe) " : "", es.items[i].question);
+        snprintf(q, sizeof q, "%s%s", kind_prefix[es.items[i].kind], es.items[i].question);
         put_cut(q, 44, 1);
         for (int s = 0; s < ns; s++)
             printf(" %-7s", ans[(long)i * ns + s].score.correct ? "ok" : "wrong");
         putchar('\n');
     }
-    printf("\n%-12s %-14s %-7s %-8s %-14s %-10s %-10s\n", "stage", "accuracy", "F1", "ROUGE-L", "probe", "decode/s",
-           "prefill/s");
+    printf("\n%-12s %-14s %-7s %-8s %-14s %-14s %-10s %-10s\n", "stage", "accuracy", "F1", "ROUGE-L", "golden",
+           "probe", "decode/s", "prefill/s");
     for (int s = 0; s < ns; s++) {
-        char acc[32], pr[32];
-        snprintf(acc, sizeof acc, "%d/%d %.0f%%", sum[s].correct, sum[s].n,
-                 sum[s].n ? 100.0 * sum[s].correct / sum[s].n : 0);
+        char acc[32], gd[32], pr[32];
+        snprintf(acc, sizeof acc, "%d/%d %.0f%%", sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n));
+        snprintf(gd, sizeof gd, "%d/%d %.0f%%", sum[s].golden_correct, sum[s].n_golden,
+                 pct(sum[s].golden_correct, sum[s].n_golden));
         snprintf(pr, sizeof pr, "%d/%d %.0f%%", sum[s].probe_correct, sum[s].n_probe,
-                 sum[s].n_probe ? 100.0 * sum[s].probe_correct / sum[s].n_probe : 0);
-        printf("%-12s %-14s %-7.3f %-8.3f %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1, sum[s].rouge_l, pr,
-               sum[s].decode_tps, sum[s].prefill_tps);
+                 pct(sum[s].probe_correct, sum[s].n_probe));
+        printf("%-12s %-14s %-7.3f %-8.3f %-14s %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1, sum[s].rouge_l,
+               gd, pr, sum[s].decode_tps, sum[s].prefill_tps);
     }
     if (md_path) {
         char *buf = NULL;

@@ -57,6 +57,7 @@ static void usage(void)
             "  --chat             wrap the prompt in the chat template\n"
             "  --template NAME    chatml | llama3 | plain\n"
             "  --system TEXT      system prompt (with --chat)\n"
+            "  --adapter A        a LoRA adapter: a PEFT folder or a stage named in the config\n"
             "  -n, --max-tokens N tokens to generate\n"
             "  --temp T  --top-k K  --top-p P  --repeat-penalty R  --repeat-last-n N  --seed S\n"
             "  --stop TEXT        extra stop string (repeatable)\n"

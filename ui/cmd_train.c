@@ -284,7 +284,15 @@ int cmd_train(int argc, char **argv)
         goto out;
     }
     const int eos = eos_of(&m, tok);
-    SftOptions so = {cfg.chat_template, cfg.system_prompt, o.seq_len, st->mask_prompt, eos, 1.0f};
+    SftOptions so = {.tmpl = cfg.chat_template,
+                     .system = cfg.system_prompt,
+                     .seq_len = o.seq_len,
+                     .mask_prompt = st->mask_prompt,
+                     .eos_id = eos,
+                     .weight = 1.0f,
+                     .augment = st->augment,
+                     .augment_drop = st->augment_drop,
+                     .augment_seed = o.seed};
     int drc = sft ? load_sft(&train, paths, n_paths, tok, &so, st->golden_weight, &e)
                   : dataset_load_cpt(&train, (const char *const *)paths, n_paths, tok, o.seq_len, eos, &e);
     if (drc == 0 && sft && !n_data_flags && cfg.golden && fs_exists(cfg.golden)) {
@@ -293,8 +301,10 @@ int cmd_train(int argc, char **argv)
         drc = dataset_load_sft(&train, cfg.golden, tok, &go, &e);
     }
     const char *vp = valid_path ? valid_path : st->valid;
+    SftOptions vo = so;
+    vo.augment = 0;     /* validation measures the questions as asked */
     if (drc == 0 && vp)
-        drc = sft ? dataset_load_sft(&valid, vp, tok, &so, &e)
+        drc = sft ? dataset_load_sft(&valid, vp, tok, &vo, &e)
                   : dataset_load_cpt(&valid, (const char *const *)&vp, 1, tok, o.seq_len, eos, &e);
     else if (drc == 0 && st->valid_fraction > 0 && train.n >= 2)
         drc = dataset_split(&train, &valid, st->valid_fraction, o.seed, &e);
@@ -306,9 +316,14 @@ int cmd_train(int argc, char **argv)
         fprintf(stderr, "infuse: warning: %ld records longer than seq_len %d were cut to it%s%ld dropped (no "
                         "answer left after the cut)\n",
                 train.n_truncated, o.seq_len, train.n_dropped ? "; " : "", train.n_dropped);
+    size_t n_copies = 0;
+    for (size_t i = 0; i < train.n; i++)
+        n_copies += train.ex[i].copy;
     fprintf(stderr, "infuse: %s on %zu examples (%ld tokens, %ld targets)%s%zu held out; %s\n", stage_name, train.n,
             train.n_tokens, train.n_targets, valid.n ? ", " : "", valid.n,
             o.full ? "full training" : "LoRA");
+    if (n_copies)
+        fprintf(stderr, "infuse: %zu of them are augmented copies (train.sft.augment %d)\n", n_copies, st->augment);
 
     /* the run folder */
     const char *runs = cfg.train.runs_dir ? cfg.train.runs_dir : "runs";

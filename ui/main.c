@@ -20,7 +20,7 @@ static const struct {
     {"info", cmd_info, "info MODEL [--json]           config, parameters, dtypes, memory"},
     {"bench-engine", cmd_bench_engine, "bench-engine -m MODEL [--threads N] [--json]   prefill/decode speed"},
     {"train", cmd_train, "train cpt|sft [-c infuse.yaml] [-m MODEL] [--data PATH]... [--resume] [flags]"},
-    {"bench", cmd_bench, "bench [--stages base,cpt,sft] [--eval FILE] [--json F] [--markdown F]   stage benchmark"},
+    {"bench", cmd_bench, "bench [--stages base,cpt,sft] [--eval FILE] [--golden FILE|none] [--json F] [--markdown F]   stage benchmark"},
     {"merge", cmd_merge, "merge -m MODEL [--adapter DIR] -o OUT [--dtype f32|bf16|f16]   fold an adapter in / convert"},
     {"bench-train", cmd_bench_train, "bench-train -m MODEL [--lora-rank R | --full] [--batch B --seq T] [--json]"},
     {"synth", cmd_synth, "synth [-c infuse.yaml]   propose pending QA pairs from the corpus (rule-based)"},
@@ -45,9 +45,17 @@ int main(int argc, char **argv)
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
+    /* `infuse CMD --help`: generate has a longer text of its own */
+    int help = argc == 3 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) &&
+               strcmp(argv[1], "generate") != 0;
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
-        if (strcmp(argv[1], commands[i].name) == 0)
+        if (strcmp(argv[1], commands[i].name) == 0) {
+            if (help) {
+                printf("usage: infuse %s\n(every option: README.md, \"Command line\")\n", commands[i].help);
+                return 0;
+            }
             return commands[i].fn(argc - 1, argv + 1);
+        }
     fprintf(stderr, "infuse: unknown command \"%s\"\n", argv[1]);
     usage(stderr);
     return 2;
