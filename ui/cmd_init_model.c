@@ -40,11 +40,11 @@ int cmd_init_model(int argc, char **argv)
             return cli_fail("init-model: unexpected argument \"%s\"", a);
     }
     if (!out)
-        return cli_fail("usage: infuse init-model --shape smollm2-135m|base|small|tiny -o DIR [--dtype f32|bf16|f16] "
+        return cli_fail("usage: infuse init-model --shape smollm2-135m|base|base-large|small|tiny -o DIR [--dtype f32|bf16|f16] "
                         "[--seed N] [--tokenizer tokenizer.json]");
     ModelConfig c;
     if (model_init_preset(&c, shape) != 0)
-        return cli_fail("init-model: unknown shape \"%s\" (smollm2-135m, base, small, tiny)", shape);
+        return cli_fail("init-model: unknown shape \"%s\" (smollm2-135m, base, base-large, small, tiny)", shape);
     Err e;
     if (tok_path) {
         Tokenizer *tok = tokenizer_load(tok_path, &e);
