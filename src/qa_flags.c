@@ -273,6 +273,18 @@ int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *
                 }
             }
         }
+        for (size_t k = 0; k < o->n_golden && !dup && !r->golden && rc == 0; k++) {
+            char *gq = qa_normalize(o->golden_q[k]), *ga = qa_normalize(o->golden_a[k]), *ra = qa_normalize(r->answer);
+            if (!gq || !ga || !ra)
+                rc = err_set(e, "%s: out of memory", s->path);
+            else if (strcmp(norm[i], gq) == 0 && strcmp(ga, ra) != 0) {
+                snprintf(why, sizeof why, "same question as Golden Data %s #%zu, with another answer",
+                         o->golden_path ? o->golden_path : "", k + 1);
+                add_reason(reasons, sizeof reasons, &flags, QA_FLAG_DUPLICATE, why);
+                dup = 1;
+            }
+            free(gq), free(ga), free(ra);
+        }
         if (o->count && o->seq_len > 0) {
             int t = o->count(o->count_ctx, r->question, r->answer);
             if (t > o->seq_len) {

@@ -9,7 +9,9 @@
  *                   word that cannot end a sentence ("and", "the", ...);
  *                   or one of 8+ words with no closing punctuation
  *   duplicate       same question (case, spacing, punctuation aside) as an
- *                   earlier record
+ *                   earlier record, or, for a pair not golden itself, as a
+ *                   Golden Data pair given in the options with another
+ *                   answer (training would teach both answers)
  *   near_duplicate  word-set Jaccard similarity >= 0.8 with an earlier
  *                   record's question
  *   too_long        question and answer, as the caller tokenizes them
@@ -60,6 +62,9 @@ typedef struct QaFlagOptions {
     void *count_ctx;
     int seq_len;
     double near_dup;            /* Jaccard threshold; 0 = 0.8 */
+    const char *const *golden_q, *const *golden_a;  /* Golden Data outside the store (data.golden) */
+    size_t n_golden;
+    const char *golden_path;    /* named in the reason */
 } QaFlagOptions;
 
 /* Adds the words of each text to set (case folded). */

@@ -151,6 +151,26 @@ static void test_update(void)
     qa_store_close(&s);
     qa_wordset_free(&words);
     CHECK(qa_flag_parse("near_duplicate") == QA_FLAG_NEAR_DUPLICATE && qa_flag_parse("nope") == 0);
+
+    /* Golden Data outside the store: a pair asking its question with
+     * another answer is a duplicate; the same answer, or a golden pair, not. */
+    fs_remove_tree("build/qa-flags-test", &e);
+    CHECK(qa_store_open(&s, path, &e) == 0);
+    long conflict = qa_add(&s, "what is CLaRa", "A retrieval framework.", NULL, &e);
+    long agrees = qa_add(&s, "How is the retriever trained?", "Jointly, with the generator!", NULL, &e);
+    long gold = qa_add(&s, "What is CLaRa?", "A compressor.", NULL, &e);
+    qa_set_golden(&s, gold, 1, &e);
+    const char *gq[] = {"What is CLaRa?", "How is the retriever trained?"};
+    const char *ga[] = {"Continuous Latent Reasoning, a RAG framework.", "jointly with the generator"};
+    QaFlagOptions go = {.golden_q = gq, .golden_a = ga, .n_golden = 2, .golden_path = "golden.jsonl"};
+    CHECK(qa_flags_update(&s, &go, &changed, &e) == 0);
+    CHECK(flags_of(&s, conflict) == QA_FLAG_DUPLICATE && flags_of(&s, agrees) == 0);
+    CHECKF(strstr(qa_find(&s, conflict)->reasons, "duplicate: same question as Golden Data golden.jsonl #1, with "
+                                                   "another answer") != NULL,
+           "%s", qa_find(&s, conflict)->reasons);
+    /* the golden record is a duplicate of the earlier store pair, not a conflict with the file */
+    CHECK(!strstr(qa_find(&s, gold)->reasons, "Golden Data"));
+    qa_store_close(&s);
 }
 
 int main(void)

@@ -15,6 +15,7 @@
 #include "fsutil.h"
 #include "qa_corpus.h"
 #include "qa_synth.h"
+#include "qa_eval.h"
 #include "qa_flags.h"
 #include "qa_import.h"
 #include "qa_record.h"
@@ -42,6 +43,8 @@ typedef struct FlagCtx {
     Tokenizer *tok;
     ChatTemplate tmpl;
     const char *system;
+    QaEvalSet golden;   /* data.golden */
+    const char **golden_q, **golden_a;
     QaFlagOptions o;
 } FlagCtx;
 
@@ -89,6 +92,19 @@ static int flag_ctx_load(FlagCtx *f, const Config *cfg)
     }
     if (!f->o.count)
         fprintf(stderr, "infuse: note: no model tokenizer, so lengths are not checked against seq_len\n");
+    if (cfg->golden && fs_exists(cfg->golden)) {
+        if (qa_eval_load(&f->golden, cfg->golden, &e) != 0)
+            return cli_fail_err(&e);
+        f->golden_q = calloc(f->golden.n, sizeof *f->golden_q);
+        f->golden_a = calloc(f->golden.n, sizeof *f->golden_a);
+        if (!f->golden_q || !f->golden_a)
+            return cli_fail("out of memory");
+        for (size_t i = 0; i < f->golden.n; i++)
+            f->golden_q[i] = f->golden.items[i].question, f->golden_a[i] = f->golden.items[i].reference;
+        f->o.golden_q = f->golden_q, f->o.golden_a = f->golden_a;
+        f->o.n_golden = f->golden.n;
+        f->o.golden_path = cfg->golden;
+    }
     return 0;
 }
 
@@ -97,6 +113,9 @@ static void flag_ctx_free(FlagCtx *f)
     qa_corpus_free(&f->corpus);
     qa_wordset_free(&f->words);
     tokenizer_delete(f->tok);
+    qa_eval_free(&f->golden);
+    free(f->golden_q);
+    free(f->golden_a);
 }
 
 static int parse_id(const char *opt, const char *s, long *id)
