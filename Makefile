@@ -1,7 +1,7 @@
 # infuse - a terminal workbench for teaching a small language model a domain.
 #
 #   make            build ./infuse
-#   make run        install missing system packages, build, run the example
+#   make run        install missing system packages, build, open the workbench
 #   make test       install missing system packages, build, run all tests
 #   make debug      build ./infuse-debug with address and UB sanitizers
 #   make test-asan  run all tests built with the sanitizers
@@ -28,10 +28,12 @@ B       ?= build
 SRC     := $(wildcard src/*.c)
 UI      := $(wildcard ui/*.c)
 TESTS   := $(wildcard tests/test_*.c)
+# tests/test_*.sh drive the real program (tmux); installed beside the others
+TESTSH  := $(wildcard tests/test_*.sh)
 LIB     := $(B)/libinfuse.a
 LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
 UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
-TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%)
+TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%) $(TESTSH:tests/%.sh=$(B)/tests/%)
 
 .PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus example
 all: infuse
@@ -56,14 +58,17 @@ $(B)/ui/%.o: ui/%.c $(wildcard src/*.h ui/*.h) | $(B)/ui
 $(B)/tests/%: tests/%.c tests/test.h $(LIB) | $(B)/tests
 	$(CC) $(CFLAGS) -Itests -o $@ $< $(LIB) $(LDLIBS)
 
+$(B)/tests/%: tests/%.sh | $(B)/tests
+	cp $< $@ && chmod +x $@
+
 $(B)/src $(B)/ui $(B)/tests:
 	mkdir -p $@
 
-# Until the workbench exists, `make run` runs the stage benchmark of the
-# bundled example (models/base, adapters/, data/eval.jsonl and probe.jsonl).
+# The workbench on the bundled example (infuse.yaml): Review, Train, Bench
+# and Chat over models/base, adapters/ and data/.
 run: deps
 	$(MAKE) all
-	./infuse bench
+	./infuse
 
 test: deps
 	$(MAKE) all $(TESTBIN)
@@ -75,7 +80,7 @@ debug:
 
 test-asan:
 	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse \
-	    $(TESTS:tests/%.c=build/asan/tests/%)
+	    $(TESTS:tests/%.c=build/asan/tests/%) $(TESTSH:tests/%.sh=build/asan/tests/%)
 	INFUSE_BIN=build/asan/infuse ASAN_OPTIONS=detect_leaks=1 tests/run.sh build/asan/tests
 
 # The example's adapters and benchmark from its data (needs models/base).

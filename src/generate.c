@@ -36,10 +36,10 @@ static size_t stop_prefix_tail(const char *buf, size_t n, const GenParams *p)
     return best;
 }
 
-/* Hands buf[0..n) to emit with every ill-formed part replaced by U+FFFD: a
+/* Appends buf[0..n) to out with every ill-formed part replaced by U+FFFD: a
  * model may produce any byte sequence, and callers (a terminal, the
- * workbench, JSON) need valid text.  Returns emit's answer. */
-static int emit_valid(GenTextFn emit, void *ctx, const char *buf, size_t n)
+ * workbench, JSON) need valid text.  Out of memory sticks in out->oom. */
+static void put_valid(StrBuf *out, const char *buf, size_t n)
 {
     const unsigned char *u = (const unsigned char *)buf;
     size_t start = 0, i = 0;
@@ -50,110 +50,203 @@ static int emit_valid(GenTextFn emit, void *ctx, const char *buf, size_t n)
             continue;
         }
         /* Ill-formed, or cut off at the end of the text. */
-        if (i > start && emit(ctx, buf + start, i - start))
-            return 1;
-        if (emit(ctx, UTF8_REPLACEMENT, 3))
-            return 1;
+        strbuf_put(out, buf + start, i - start);
+        strbuf_put(out, UTF8_REPLACEMENT, 3);
         i += len;
         start = i;
     }
-    return i > start ? emit(ctx, buf + start, i - start) : 0;
+    strbuf_put(out, buf + start, i - start);
+}
+
+/* Moves the first k held bytes, repaired, to the piece. */
+static void release(GenStream *g, size_t k)
+{
+    if (k == 0)
+        return;
+    put_valid(&g->piece, g->held.s, k);
+    memmove(g->held.s, g->held.s + k, g->held.n - k);
+    g->held.n -= k;
+}
+
+static void finish(GenStream *g, GenStop why)
+{
+    g->res.stop = why;
+    g->done = 1;
+    g->pending = -1;
+}
+
+int gen_stream_init(GenStream *g, RunState *s, Sampler *smp, const Tokenizer *tok, Err *e)
+{
+    memset(g, 0, sizeof *g);
+    g->s = s, g->smp = smp, g->tok = tok;
+    g->pending = -1;
+    g->done = 1;
+    /* The last token sampled may have no room in the cache, hence + 1. */
+    g->hist_cap = (size_t)s->ctx + 1;
+    g->hist = malloc(g->hist_cap * sizeof *g->hist);
+    g->logits = malloc((size_t)s->m->cfg.vocab * sizeof *g->logits);
+    if (!g->hist || !g->logits) {
+        gen_stream_free(g);
+        return err_set(e, "generate: out of memory for a context of %d", s->ctx);
+    }
+    return 0;
+}
+
+void gen_stream_free(GenStream *g)
+{
+    free(g->hist);
+    free(g->logits);
+    strbuf_free(&g->held);
+    strbuf_free(&g->piece);
+    g->hist = NULL, g->logits = NULL;
+    g->n_hist = g->hist_cap = 0;
+    g->done = 1;
+}
+
+int gen_stream_start(GenStream *g, const int32_t *prompt, size_t n_prompt, const GenParams *p, Err *e)
+{
+    memset(&g->res, 0, sizeof g->res);
+    g->done = 1;
+    g->pending = -1;
+    g->held.n = g->piece.n = 0;
+    g->held.oom = g->piece.oom = 0;
+    g->n_hist = 0;
+    if (n_prompt == 0)
+        return err_set(e, "generate: empty prompt");
+    if (n_prompt >= (size_t)g->s->ctx || n_prompt >= g->hist_cap)
+        return err_set(e, "generate: prompt of %zu tokens does not fit the context of %d", n_prompt, g->s->ctx);
+    g->p = *p;
+    memcpy(g->hist, prompt, n_prompt * sizeof *g->hist);
+    g->n_hist = n_prompt;
+    runstate_reset(g->s);
+    g->res.n_prompt = (int)n_prompt;
+    double t0 = now_s();
+    if (model_forward(g->s, prompt, (int)n_prompt, g->logits, 0, e) != 0)
+        return -1;
+    g->res.prefill_s = now_s() - t0;
+    g->res.stop = GEN_STOP_LENGTH;
+    g->done = p->max_tokens <= 0;
+    return 0;
+}
+
+int32_t gen_stream_pending(const GenStream *g)
+{
+    return g->pending;
+}
+
+void gen_stream_fed(GenStream *g, const float *logits, double seconds)
+{
+    memcpy(g->logits, logits, (size_t)g->s->m->cfg.vocab * sizeof *g->logits);
+    g->pending = -1;
+    g->res.decode_s += seconds;
+}
+
+void gen_stream_stop(GenStream *g)
+{
+    if (g->done)
+        return;
+    finish(g, GEN_STOP_CALLER);
+    g->held.n = 0;
+}
+
+int gen_stream_step(GenStream *g, const char **text, size_t *len, Err *e)
+{
+    g->piece.n = 0;
+    *text = "";
+    *len = 0;
+    if (g->done)
+        return 0;
+    const GenParams *p = &g->p;
+    double t0 = now_s();
+    if (g->pending >= 0) {
+        int32_t prev = g->pending;
+        g->pending = -1;
+        if (model_forward(g->s, &prev, 1, g->logits, 0, e) != 0) {
+            finish(g, g->res.stop);
+            return -1;
+        }
+    }
+    int32_t next = sampler_sample(g->smp, g->logits, g->hist, g->n_hist);
+    int is_eos = 0;
+    for (size_t i = 0; i < p->n_eos; i++)
+        is_eos |= next == p->eos[i];
+    if (is_eos) {
+        finish(g, GEN_STOP_EOS);
+        release(g, g->held.n);
+        goto out;
+    }
+    g->hist[g->n_hist++] = next;
+    g->res.n_gen++;
+    size_t bl = 0;
+    const char *bytes = tokenizer_token_bytes(g->tok, next, &bl);
+    if (bytes)
+        strbuf_put(&g->held, bytes, bl);
+    /* A stop string anywhere in the held text ends the answer before it
+     * (text already handed out held no stop string nor a start of one, so a
+     * match cannot start earlier).  Models can emit NUL bytes, hence memmem. */
+    size_t cut = g->held.n;
+    for (size_t i = 0; i < p->n_stops && g->held.n; i++) {
+        if (!p->stops[i][0])
+            continue;   /* an empty stop string would end every answer at once */
+        const char *hit = memmem(g->held.s, g->held.n, p->stops[i], strlen(p->stops[i]));
+        if (hit && (size_t)(hit - g->held.s) < cut)
+            cut = (size_t)(hit - g->held.s);
+    }
+    if (cut < g->held.n) {
+        release(g, cut);
+        g->held.n = 0;
+        finish(g, GEN_STOP_STRING);
+        goto out;
+    }
+    size_t hold = stop_prefix_tail(g->held.s, g->held.n, p);
+    size_t hold_utf8 = utf8_incomplete_tail((const unsigned char *)g->held.s, g->held.n);
+    if (hold_utf8 > hold)
+        hold = hold_utf8;
+    release(g, g->held.n - hold);
+    if (g->res.n_gen >= p->max_tokens)
+        finish(g, GEN_STOP_LENGTH);
+    else if (g->s->n_past + 1 > g->s->ctx || g->n_hist >= g->hist_cap)
+        finish(g, GEN_STOP_CONTEXT);   /* next was sampled, but has no room in the cache */
+    else
+        g->pending = next;
+    /* The tail goes out separately, as its own repaired run. */
+    if (g->done)
+        release(g, g->held.n);
+out:
+    g->res.decode_s += now_s() - t0;
+    if (g->held.oom || g->piece.oom) {
+        finish(g, g->res.stop);
+        return err_set(e, "generate: out of memory");
+    }
+    *text = g->piece.s ? g->piece.s : "";
+    *len = g->piece.n;
+    return 0;
 }
 
 int generate(RunState *s, const Tokenizer *tok, Sampler *smp, const int32_t *prompt, size_t n_prompt,
              const GenParams *p, GenTextFn emit, void *ctx, GenResult *res, Err *e)
 {
     memset(res, 0, sizeof *res);
-    const int V = s->m->cfg.vocab;
-    if (n_prompt == 0)
-        return err_set(e, "generate: empty prompt");
-    if ((int)n_prompt >= s->ctx)
-        return err_set(e, "generate: prompt of %zu tokens does not fit the context of %d", n_prompt, s->ctx);
-    size_t hist_cap = n_prompt + (size_t)(p->max_tokens > 0 ? p->max_tokens : 0) + 1;
-    int32_t *hist = malloc(hist_cap * sizeof *hist);
-    float *logits = malloc((size_t)V * sizeof *logits);
-    StrBuf pd = {0};    /* the answer's bytes so far */
+    GenStream g;
+    if (gen_stream_init(&g, s, smp, tok, e) != 0)
+        return -1;
     int rc = -1;
-    if (!hist || !logits) {
-        err_set(e, "generate: out of memory");
+    if (gen_stream_start(&g, prompt, n_prompt, p, e) != 0)
         goto out;
-    }
-    memcpy(hist, prompt, n_prompt * sizeof *hist);
-    size_t n_hist = n_prompt;
-    runstate_reset(s);
-    res->n_prompt = (int)n_prompt;
     double t0 = now_s();
-    if (model_forward(s, prompt, (int)n_prompt, logits, 0, e) != 0)
-        goto out;
-    res->prefill_s = now_s() - t0;
-    t0 = now_s();
-    res->stop = GEN_STOP_LENGTH;
-    size_t emitted = 0;  /* bytes of pd already handed to emit */
-    for (int g = 0; g < p->max_tokens; g++) {
-        int32_t next = sampler_sample(smp, logits, hist, n_hist);
-        int is_eos = 0;
-        for (size_t i = 0; i < p->n_eos; i++)
-            is_eos |= next == p->eos[i];
-        if (is_eos) {
-            res->stop = GEN_STOP_EOS;
-            break;
-        }
-        hist[n_hist++] = next;
-        res->n_gen++;
-        size_t bl = 0;
-        const char *bytes = tokenizer_token_bytes(tok, next, &bl);
-        if (bytes && strbuf_put(&pd, bytes, bl) != 0) {
-            err_set(e, "generate: out of memory");
+    while (!g.done) {
+        const char *text;
+        size_t len;
+        if (gen_stream_step(&g, &text, &len, e) != 0)
             goto out;
-        }
-        /* A stop string anywhere in the new text ends the answer before it. */
-        size_t cut = pd.n;
-        for (size_t i = 0; i < p->n_stops; i++) {
-            if (!p->stops[i][0])
-                continue;   /* an empty stop string would end every answer at once */
-            /* Held-back text starts at emitted, so a match cannot start before
-             * it.  Models can emit NUL bytes, hence memmem. */
-            const char *hit = memmem(pd.s + emitted, pd.n - emitted, p->stops[i], strlen(p->stops[i]));
-            if (hit && (size_t)(hit - pd.s) < cut)
-                cut = (size_t)(hit - pd.s);
-        }
-        if (cut < pd.n) {
-            if (cut > emitted)
-                emit_valid(emit, ctx, pd.s + emitted, cut - emitted);
-            emitted = cut;
-            res->stop = GEN_STOP_STRING;
-            break;
-        }
-        size_t hold = stop_prefix_tail(pd.s + emitted, pd.n - emitted, p);
-        size_t hold_utf8 = utf8_incomplete_tail((const unsigned char *)pd.s + emitted, pd.n - emitted);
-        if (hold_utf8 > hold)
-            hold = hold_utf8;
-        if (pd.n - emitted > hold) {
-            size_t k = pd.n - emitted - hold;
-            if (emit_valid(emit, ctx, pd.s + emitted, k)) {
-                emitted += k;
-                res->stop = GEN_STOP_CALLER;
-                break;
-            }
-            emitted += k;
-        }
-        if (g + 1 == p->max_tokens)
-            break;
-        if (s->n_past + 1 > s->ctx) {
-            res->stop = GEN_STOP_CONTEXT;
-            break;
-        }
-        if (model_forward(s, &next, 1, logits, 0, e) != 0)
-            goto out;
+        if (len && emit(ctx, text, len) && !g.done)
+            gen_stream_stop(&g);
     }
-    if (res->stop != GEN_STOP_STRING && res->stop != GEN_STOP_CALLER && pd.n > emitted)
-        emit_valid(emit, ctx, pd.s + emitted, pd.n - emitted);
-    res->decode_s = now_s() - t0;
+    g.res.decode_s = now_s() - t0;
     rc = 0;
 out:
-    free(hist);
-    free(logits);
-    strbuf_free(&pd);
+    *res = g.res;
+    gen_stream_free(&g);
     return rc;
 }
 

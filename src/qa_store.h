@@ -78,6 +78,12 @@ typedef struct QaStore {
 /* Loads PATH (missing: an empty store) and replays PATH.journal.  Creates
  * the journal (and the folder) if needed.  Malformed lines are warnings. */
 int qa_store_open(QaStore *s, const char *path, Err *e);
+/* The store as it is on disk now, for a reader while another process (or
+ * thread) may hold it open: no lock is taken, nothing is created or cut,
+ * and a torn last journal entry is skipped.  A compaction during the read
+ * (PATH replaced) makes it read again.  The result is a store to read, not
+ * to change: every change call on it fails.  Close with qa_store_close. */
+int qa_store_open_snapshot(QaStore *s, const char *path, Err *e);
 /* Closes the journal and frees everything; no compaction. */
 void qa_store_close(QaStore *s);
 

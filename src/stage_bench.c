@@ -301,8 +301,10 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
                 m_->exact += a->score.exact;
             }
         }
-        if (progress)
-            progress(ctx, it + 1, n_items);
+        if (progress && progress(ctx, it + 1, n_items, &ans[(long)it * n_stages]) != 0) {
+            err_set(e, "stopped after %d of %d questions", it + 1, n_items);
+            goto out;
+        }
     }
     for (int s = 0; s < n_stages; s++) {
         if (sum[s].n) {

@@ -69,8 +69,11 @@ typedef struct BenchOptions {
     EvalRule rule;
 } BenchOptions;
 
-/* Called after each question with the number done. */
-typedef void (*BenchProgress)(void *ctx, int done, int total);
+/* Called after each question with the number done and that question's
+ * answers, row[s] for stage s (the ans entries, finished and scored).
+ * Returns 0 to go on; anything else stops the run, which then fails with
+ * "stopped after N of M questions" (a screen's Esc). */
+typedef int (*BenchProgress)(void *ctx, int done, int total, const BenchAnswer *row);
 
 /* Loads and checks the stages' adapters (see above). */
 int stage_bench_prepare(BenchStage *st, int n, const Model *m, const Tokenizer *tok, Pool *pool, Err *e);

@@ -298,6 +298,48 @@ static void test_export(void)
     qa_store_close(&s);
 }
 
+/* A reader beside the writer: the workbench holds the store while a
+ * training job reads it. */
+static void test_snapshot(void)
+{
+    char path[256], jpath[300];
+    fresh("snapshot", path, sizeof path);
+    snprintf(jpath, sizeof jpath, "%s.journal", path);
+    QaStore w, r, again;
+    Err e;
+    CHECK(qa_store_open(&w, path, &e) == 0);
+    long a = qa_add(&w, "Q1?", "A1.", NULL, &e);
+    qa_add(&w, "Q2?", "A2.", NULL, &e);
+    CHECK(qa_store_compact(&w, &e) == 0);
+    CHECK(qa_set_status(&w, a, QA_APPROVED, &e) == 0); /* only in the journal */
+    CHECK(qa_store_open(&again, path, &e) != 0 && strstr(e.msg, "in use"));
+    CHECK(qa_store_open_snapshot(&r, path, &e) == 0);
+    CHECK(r.n == 2 && r.r[0].status == QA_APPROVED && r.r[1].status == QA_PENDING);
+    CHECKF(qa_set_status(&r, 2, QA_REJECTED, &e) != 0 && strstr(e.msg, "read-only"), "%s", e.msg);
+    CHECK(qa_add(&r, "Q3?", "A3.", NULL, &e) < 0);
+    CHECK(qa_store_compact(&r, &e) != 0);
+    qa_store_close(&r);
+    /* a torn tail (the writer mid-append) is skipped and not cut off */
+    FILE *f = fopen(jpath, "ab");
+    fputs("{\"seq\":9,\"op\":\"se", f);
+    fclose(f);
+    struct stat before, after;
+    stat(jpath, &before);
+    CHECK(qa_store_open_snapshot(&r, path, &e) == 0);
+    stat(jpath, &after);
+    CHECK(r.n == 2 && r.r[0].status == QA_APPROVED);
+    CHECK(before.st_size == after.st_size);
+    qa_store_close(&r);
+    qa_store_close(&w);
+    /* no store yet: an empty snapshot, and nothing created */
+    char none[300];
+    snprintf(none, sizeof none, "%s.none", path);
+    CHECK(qa_store_open_snapshot(&r, none, &e) == 0 && r.n == 0);
+    snprintf(none, sizeof none, "%s.none.journal", path);
+    CHECK(!fs_exists(none));
+    qa_store_close(&r);
+}
+
 int main(void)
 {
     Err e;
@@ -307,6 +349,7 @@ int main(void)
     test_torn_journal();
     test_malformed_main_lines();
     test_export();
+    test_snapshot();
     kill_burst("kill-a", 150, 0);
     kill_burst("kill-b", 611, 0);
     /* Compacting often, so some kills land inside a compaction. */

@@ -13,6 +13,7 @@
 
 #include "chat_template.h"
 #include "fsutil.h"
+#include "qa_checker.h"
 #include "qa_corpus.h"
 #include "qa_synth.h"
 #include "qa_eval.h"
@@ -38,84 +39,26 @@ typedef struct Action {
 /* What the length and support checks need, loaded on first use. */
 typedef struct FlagCtx {
     int loaded;
-    QaCorpus corpus;
-    QaWordSet words;
-    Tokenizer *tok;
-    ChatTemplate tmpl;
-    const char *system;
-    QaEvalSet golden;   /* data.golden */
-    const char **golden_q, **golden_a;
-    QaFlagOptions o;
+    QaChecker c;
 } FlagCtx;
-
-static int count_tokens(void *ctx, const char *question, const char *answer)
-{
-    FlagCtx *f = ctx;
-    ChatMessage m[2] = {{CHAT_USER, question}, {CHAT_ASSISTANT, answer}};
-    Err e;
-    char *text = chat_render(f->tmpl, f->system, m, 2, 0, NULL, NULL, &e);
-    TokIds ids = {0};
-    int n = text && tokenizer_encode(f->tok, text, strlen(text), 1, &ids, &e) == 0 ? (int)ids.n : -1;
-    tokids_free(&ids);
-    free(text);
-    return n;
-}
 
 static int flag_ctx_load(FlagCtx *f, const Config *cfg)
 {
     if (f->loaded)
         return 0;
-    f->loaded = 1;
     Err e;
-    if (cfg->corpus && fs_exists(cfg->corpus)) {
-        if (qa_corpus_load(&f->corpus, cfg->corpus, &e) != 0 ||
-            qa_corpus_words(&f->words, (const char *const *)f->corpus.text, f->corpus.n, &e) != 0)
-            return cli_fail_err(&e);
-        f->o.corpus = &f->words;
-    } else {
-        fprintf(stderr, "infuse: note: no corpus (data.corpus), so answers are not checked against it\n");
-    }
-    if (cfg->model) {
-        char *path = fs_join(cfg->model, "tokenizer.json");
-        if (path && fs_exists(path)) {
-            if (!(f->tok = tokenizer_load(path, &e))) {
-                free(path);
-                return cli_fail_err(&e);
-            }
-            f->tmpl = cfg->chat_template;
-            f->system = cfg->system_prompt;
-            f->o.count = count_tokens;
-            f->o.count_ctx = f;
-            f->o.seq_len = cfg->train.sft.seq_len;
-        }
-        free(path);
-    }
-    if (!f->o.count)
-        fprintf(stderr, "infuse: note: no model tokenizer, so lengths are not checked against seq_len\n");
-    if (cfg->golden && fs_exists(cfg->golden)) {
-        if (qa_eval_load(&f->golden, cfg->golden, &e) != 0)
-            return cli_fail_err(&e);
-        f->golden_q = calloc(f->golden.n, sizeof *f->golden_q);
-        f->golden_a = calloc(f->golden.n, sizeof *f->golden_a);
-        if (!f->golden_q || !f->golden_a)
-            return cli_fail("out of memory");
-        for (size_t i = 0; i < f->golden.n; i++)
-            f->golden_q[i] = f->golden.items[i].question, f->golden_a[i] = f->golden.items[i].reference;
-        f->o.golden_q = f->golden_q, f->o.golden_a = f->golden_a;
-        f->o.n_golden = f->golden.n;
-        f->o.golden_path = cfg->golden;
-    }
+    if (qa_checker_load(&f->c, cfg, &e) != 0)
+        return cli_fail_err(&e);
+    f->loaded = 1;
+    for (int i = 0; i < f->c.n_notes; i++)
+        fprintf(stderr, "infuse: note: %s\n", f->c.notes[i]);
     return 0;
 }
 
 static void flag_ctx_free(FlagCtx *f)
 {
-    qa_corpus_free(&f->corpus);
-    qa_wordset_free(&f->words);
-    tokenizer_delete(f->tok);
-    qa_eval_free(&f->golden);
-    free(f->golden_q);
-    free(f->golden_a);
+    if (f->loaded)
+        qa_checker_free(&f->c);
 }
 
 static int parse_id(const char *opt, const char *s, long *id)
@@ -268,7 +211,7 @@ static int run(QaStore *s, const Config *cfg, const Action *acts, size_t n, cons
             }
             size_t n_changed = 0;
             rc = flag_ctx_load(&fc, cfg) ? -1 : 0;
-            if (rc == 0 && (rc = qa_flags_update(s, &fc.o, &n_changed, &e)) != 0)
+            if (rc == 0 && (rc = qa_flags_update(s, &fc.c.opts, &n_changed, &e)) != 0)
                 cli_fail_err(&e);
             continue;
         }
@@ -282,7 +225,7 @@ static int run(QaStore *s, const Config *cfg, const Action *acts, size_t n, cons
             /* An edit can raise or clear flags, its own or a duplicate's. */
             size_t n_changed = 0;
             rc = flag_ctx_load(&fc, cfg) ? -1 : 0;
-            if (rc == 0 && (rc = qa_flags_update(s, &fc.o, &n_changed, &e)) != 0)
+            if (rc == 0 && (rc = qa_flags_update(s, &fc.c.opts, &n_changed, &e)) != 0)
                 cli_fail_err(&e);
             changed = 1;
             continue;

@@ -1,9 +1,11 @@
 /* main.c - the infuse program: picks the BLAS kernels, then runs a command.
  *
- * Until the workbench exists every use is a headless command; each lives
- * in ui/cmd_*.c and returns the process's exit status. */
+ * With no command it opens the workbench (workbench.h) on the project;
+ * every headless command lives in ui/cmd_*.c and returns the process's
+ * exit status. */
 #include "blas_env.h"
 #include "cli.h"
+#include "workbench.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -31,7 +33,8 @@ static const struct {
 
 static void usage(FILE *f)
 {
-    fprintf(f, "usage: infuse COMMAND [options]\n\ncommands:\n");
+    fprintf(f, "usage: infuse [-c infuse.yaml]      the workbench (Review, Train, Bench, Chat)\n"
+               "       infuse COMMAND [options]\n\ncommands:\n");
     for (size_t i = 0; i < sizeof commands / sizeof *commands; i++)
         fprintf(f, "  infuse %s\n", commands[i].help);
     fprintf(f, "\nEnvironment: INFUSE_BLAS_CORETYPE=NAME|keep chooses OpenBLAS kernels (default: best for this CPU).\n");
@@ -41,9 +44,14 @@ int main(int argc, char **argv)
 {
     blas_env_ensure(argv);
     blas_env_single_thread();
-    if (argc < 2 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    /* no command: the workbench, on infuse.yaml or -c FILE */
+    if (argc < 2)
+        return workbench_run(NULL);
+    if (argc == 3 && strcmp(argv[1], "-c") == 0)
+        return workbench_run(argv[2]);
+    if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0) {
+        usage(stdout);
+        return 0;
     }
     /* `infuse CMD --help`: generate has a longer text of its own */
     int help = argc == 3 && (strcmp(argv[2], "-h") == 0 || strcmp(argv[2], "--help") == 0) &&

@@ -1,0 +1,434 @@
+/* workbench.c - the screen loop: tabs, status bar, help overlay, keys,
+ * mouse, resize, and the worker's events.
+ *
+ * Concurrency: this is the UI thread.  It alone touches curses, the Config
+ * and the QA store.  It sleeps in poll() on stdin and the worker's pipe, so
+ * a key is read the moment it arrives and a training step wakes the loop
+ * only to copy numbers; the worker's events are drained as a list and
+ * handed to the panes here, after the worker's lock was released.
+ *
+ * Redraw policy: a frame is drawn only when something asked for it (a key
+ * that did something, an event, a resize), erasing and drawing the whole
+ * screen in one doupdate(): at 80x24 to 250x70 that is well under a
+ * millisecond of curses work, and it can never leave stale cells behind.
+ *
+ * Latency: with INFUSE_LATENCY_LOG=FILE each key's time from being read to
+ * the end of the frame that shows its effect goes to FILE, one number of
+ * milliseconds per line (scripts/ui-latency.sh sums them up). */
+#include "workbench.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+/* Below this the panes cannot lay out their parts. */
+#define MIN_COLS 60
+#define MIN_ROWS 16
+
+static const PaneKey global_keys[] = {
+    {"1-4", "switch pane (Review, Train, Bench, Chat); F1-F4 also in a text field", 0},
+    {"Tab", "next pane (Shift-Tab: previous)", 0},
+    {"?", "this help (any key closes it)", 1},
+    {"q", "quit (asks first while a job runs)", 1},
+    {"Ctrl-L", "redraw the screen", 0},
+    {"mouse", "click a tab to switch, a row to select it", 0},
+    {NULL, NULL, 0},
+};
+
+double wb_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+void wb_message(Workbench *wb, UiRole role, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(wb->message, sizeof wb->message, fmt, ap);
+    va_end(ap);
+    wb->message_role = role;
+    wb->message_time = wb_now();
+}
+
+void wb_show_pane(Workbench *wb, int pane)
+{
+    if (pane < 0 || pane >= PANE_COUNT)
+        return;
+    wb->active = pane;
+    Pane *p = &wb->panes[pane];
+    if (p->on_show)
+        p->on_show(p, wb);
+    p->needs_redraw = 1;
+}
+
+/* ---- drawing ---- */
+
+static int draw_tabs(Workbench *wb)
+{
+    ui_fill(stdscr, 0, 0, wb->cols, UI_TAB);
+    int x = 0;
+    x += ui_put(stdscr, 0, x, wb->cols - x, " infuse ", UI_TITLE);
+    for (int i = 0; i < PANE_COUNT; i++) {
+        char label[48];
+        snprintf(label, sizeof label, " %d %s ", i + 1, wb->panes[i].name);
+        x += ui_put(stdscr, 0, x + 1, wb->cols - x - 1, label, i == wb->active ? UI_SELECT : UI_TAB) + 1;
+    }
+    char job[64];
+    if (wb->worker && worker_current(wb->worker, job, sizeof job) > 0) {
+        char right[96];
+        snprintf(right, sizeof right, "%s %s ", worker_paused(wb->worker) ? "paused:" : "running:", job);
+        int w = (int)strlen(right);
+        if (x + 2 + w <= wb->cols)
+            ui_put(stdscr, 0, wb->cols - w, w, right, UI_WARN);
+    }
+    return 1;
+}
+
+/* The bar: the message if there is a fresh one, else the keys of the pane. */
+static void draw_status(Workbench *wb)
+{
+    int y = wb->rows - 1;
+    ui_fill(stdscr, y, 0, wb->cols, UI_STATUS);
+    if (wb->confirm_quit) {
+        ui_put(stdscr, y, 1, wb->cols - 2, "A job is running. Quit and stop it? y / n", UI_WARN);
+        return;
+    }
+    if (wb->message[0] && wb_now() - wb->message_time < 8.0) {
+        ui_put(stdscr, y, 1, wb->cols - 2, wb->message, wb->message_role);
+        return;
+    }
+    int x = 1;
+    const Pane *p = &wb->panes[wb->active];
+    /* while a field has the keys, "? help" and "q quit" would type */
+    const PaneKey *sets[2] = {p->keys, p->captures && p->captures((Pane *)p) ? NULL : global_keys};
+    for (int s = 0; s < 2; s++)
+        for (const PaneKey *k = sets[s]; k && k->key; k++) {
+            if (!k->bar)
+                continue;
+            char what[64];
+            snprintf(what, sizeof what, "%s", k->what);
+            char *cut = strpbrk(what, "(,;");
+            if (cut)
+                *cut = 0;
+            int need = (int)strlen(k->key) + 1 + (int)strlen(what) + 2;
+            if (x + need > wb->cols - 1)
+                return;
+            x += ui_put(stdscr, y, x, wb->cols - x, k->key, UI_KEY);
+            x += ui_put(stdscr, y, x + 1, wb->cols - x - 1, what, UI_STATUS) + 3;
+        }
+}
+
+static void draw_key_list(WINDOW *win, int *y, int x, int w, int max_y, const char *title, const PaneKey *keys)
+{
+    if (*y >= max_y)
+        return;
+    ui_put(win, (*y)++, x, w, title, UI_TITLE);
+    for (const PaneKey *k = keys; k && k->key && *y < max_y; k++, (*y)++) {
+        ui_put(win, *y, x + 2, 12, k->key, UI_KEY);
+        ui_put(win, *y, x + 15, w - 15, k->what, UI_NORMAL);
+    }
+    (*y)++;
+}
+
+static void draw_help(Workbench *wb)
+{
+    int w = wb->cols - 8 < 76 ? wb->cols - 8 : 76, h = wb->rows - 4;
+    int x0 = (wb->cols - w) / 2, y0 = 2;
+    for (int y = y0; y < y0 + h; y++)
+        ui_fill(stdscr, y, x0, w, UI_NORMAL);
+    ui_frame(stdscr, y0, x0, h, w, " Help: every key (any key closes) ", UI_TITLE);
+    int y = y0 + 1;
+    Pane *p = &wb->panes[wb->active];
+    char title[64];
+    snprintf(title, sizeof title, "%s pane", p->name);
+    draw_key_list(stdscr, &y, x0 + 2, w - 4, y0 + h - 1, title, p->keys);
+    draw_key_list(stdscr, &y, x0 + 2, w - 4, y0 + h - 1, "Everywhere", global_keys);
+}
+
+static void draw_too_small(Workbench *wb)
+{
+    erase();
+    char msg[2][96];
+    snprintf(msg[0], sizeof msg[0], "Terminal too small: %dx%d.", wb->cols, wb->rows);
+    snprintf(msg[1], sizeof msg[1], "infuse needs at least %dx%d.", MIN_COLS, MIN_ROWS);
+    const char *lines[4] = {msg[0], msg[1], "Make the window larger,", "or press q to quit."};
+    int y = wb->rows / 2 - 2;
+    for (int i = 0; i < 4; i++)
+        if (y + i >= 0 && y + i < wb->rows)
+            ui_put(stdscr, y + i, 0, wb->cols, lines[i], i < 2 ? UI_WARN : UI_NORMAL);
+}
+
+static void draw(Workbench *wb)
+{
+    getmaxyx(stdscr, wb->rows, wb->cols);
+    erase();
+    if (wb->cols < MIN_COLS || wb->rows < MIN_ROWS) {
+        draw_too_small(wb);
+    } else {
+        draw_tabs(wb);
+        Pane *p = &wb->panes[wb->active];
+        p->draw(p, wb, 1, 0, wb->rows - 2, wb->cols);
+        draw_status(wb);
+        if (wb->help)
+            draw_help(wb);
+    }
+    for (int i = 0; i < PANE_COUNT; i++)
+        wb->panes[i].needs_redraw = 0;
+    wnoutrefresh(stdscr);
+    doupdate();
+}
+
+/* ---- input ---- */
+
+static void request_quit(Workbench *wb)
+{
+    if (wb->worker && worker_busy(wb->worker))
+        wb->confirm_quit = 1;
+    else
+        wb->quit = 1;
+}
+
+static void click(Workbench *wb, MEVENT *me)
+{
+    if (me->y == 0) {
+        /* the tabs: " infuse " then " N Name " each after a space */
+        int x = 8;
+        for (int i = 0; i < PANE_COUNT; i++) {
+            int w = (int)strlen(wb->panes[i].name) + 4;
+            if (me->x >= x + 1 && me->x < x + 1 + w) {
+                wb_show_pane(wb, i);
+                return;
+            }
+            x += w + 1;
+        }
+        return;
+    }
+    Pane *p = &wb->panes[wb->active];
+    if (p->on_click && me->y >= 1 && me->y < wb->rows - 1)
+        p->on_click(p, wb, me->y - 1, me->x);
+}
+
+/* 1 if the screen must be redrawn. */
+static int handle_key(Workbench *wb, wint_t key, int is_fn)
+{
+    if (is_fn && key == KEY_RESIZE)
+        return 1;
+    if (is_fn && key == KEY_MOUSE) {
+        MEVENT me;
+        if (getmouse(&me) == OK && (me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))
+            click(wb, &me);
+        return 1;
+    }
+    if (wb->confirm_quit) {
+        wb->confirm_quit = 0;
+        if (!is_fn && (key == 'y' || key == 'Y')) {
+            worker_cancel(wb->worker, WORKER_CURRENT);
+            wb->quit = 1;
+        }
+        return 1;
+    }
+    if (wb->help) {
+        wb->help = 0;
+        return 1;
+    }
+    if (!is_fn && key == 12) { /* Ctrl-L */
+        clearok(curscr, TRUE);
+        return 1;
+    }
+    int small = wb->cols < MIN_COLS || wb->rows < MIN_ROWS;
+    Pane *p = &wb->panes[wb->active];
+    if (!small && p->on_key(p, wb, key, is_fn))
+        return 1;
+    if (!is_fn && key == 3) { /* Ctrl-C: raw mode, so no SIGINT */
+        request_quit(wb);
+        return 1;
+    }
+    /* pane switching works even from a text field the pane did not use
+     * the key in (Review's editor uses Tab itself, above) */
+    if (is_fn && key == KEY_BTAB) {
+        wb_show_pane(wb, (wb->active + PANE_COUNT - 1) % PANE_COUNT);
+        return 1;
+    }
+    if (is_fn && key >= KEY_F(1) && key <= KEY_F(4)) {
+        wb_show_pane(wb, (int)(key - KEY_F(1)));
+        return 1;
+    }
+    if (!is_fn && key == '\t') {
+        wb_show_pane(wb, (wb->active + 1) % PANE_COUNT);
+        return 1;
+    }
+    if (is_fn || (p->captures && p->captures(p)))
+        return 0;
+    switch (key) {
+    case 'q': request_quit(wb); return 1;
+    case '?': wb->help = 1; return 1;
+    case '1': case '2': case '3': case '4': wb_show_pane(wb, (int)(key - '1')); return 1;
+    default: return 0;
+    }
+}
+
+/* Reads every key waiting; 1 if a redraw is due.  *t_key gets the time the
+ * first key was read (for the latency log). */
+static int read_keys(Workbench *wb, double *t_key)
+{
+    int redraw = 0;
+    wint_t ch;
+    int rc;
+    while ((rc = get_wch(&ch)) != ERR) {
+        if (*t_key == 0)
+            *t_key = wb_now();
+        redraw |= handle_key(wb, ch, rc == KEY_CODE_YES);
+        if (wb->quit)
+            break;
+    }
+    return redraw;
+}
+
+static int drain_events(Workbench *wb)
+{
+    WorkerEvent *list = worker_drain(wb->worker);
+    for (WorkerEvent *ev = list; ev; ev = ev->next)
+        for (int i = 0; i < PANE_COUNT; i++)
+            if (wb->panes[i].on_event)
+                wb->panes[i].on_event(&wb->panes[i], wb, ev);
+    worker_events_free(list);
+    return list != NULL;
+}
+
+static int any_redraw(const Workbench *wb)
+{
+    for (int i = 0; i < PANE_COUNT; i++)
+        if (wb->panes[i].needs_redraw)
+            return 1;
+    return 0;
+}
+
+static void screen_start(void)
+{
+    initscr();
+    raw();
+    noecho();
+    nonl();
+    keypad(stdscr, TRUE);
+    nodelay(stdscr, TRUE);
+    set_escdelay(25);
+    curs_set(0);
+    mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
+    mouseinterval(0);
+    ui_colors_init();
+}
+
+static int loop(Workbench *wb)
+{
+    draw(wb);
+    double message_shown = wb->message_time;
+    while (!wb->quit) {
+        struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = worker_fd(wb->worker), .events = POLLIN}};
+        /* wake once a second while a job runs (elapsed time, the tab's
+         * job name) or while a message waits to expire */
+        int timeout = worker_busy(wb->worker) || wb->message[0] ? 1000 : -1;
+        int n = poll(fds, 2, timeout);
+        if (n < 0 && errno != EINTR)
+            return -1;
+        double t_key = 0;
+        int redraw = n <= 0; /* a timeout or a signal (SIGWINCH) */
+        if (n < 0 || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            redraw |= read_keys(wb, &t_key);
+        if (fds[1].revents & POLLIN)
+            redraw |= drain_events(wb);
+        if (wb->message[0] && wb->message_time != message_shown) {
+            message_shown = wb->message_time;
+            redraw = 1;
+        }
+        if (wb->message[0] && wb_now() - wb->message_time >= 8.0) {
+            wb->message[0] = 0;
+            redraw = 1;
+        }
+        if (redraw || any_redraw(wb))
+            draw(wb);
+        if (t_key > 0 && wb->latency_log) {
+            fprintf(wb->latency_log, "%.3f\n", (wb_now() - t_key) * 1e3);
+            fflush(wb->latency_log);
+        }
+    }
+    return 0;
+}
+
+static void wb_free(Workbench *wb)
+{
+    worker_delete(wb->worker); /* first: jobs may read the panes' models */
+    for (int i = 0; i < PANE_COUNT; i++)
+        if (wb->panes[i].destroy)
+            wb->panes[i].destroy(&wb->panes[i]);
+    if (wb->store_open) {
+        Err e;
+        if (wb->store.n_journal > 0 && qa_store_compact(&wb->store, &e) != 0)
+            fprintf(stderr, "infuse: %s (every change is still in the journal)\n", e.msg);
+        qa_store_close(&wb->store);
+    }
+    if (wb->latency_log)
+        fclose(wb->latency_log);
+    config_free(&wb->cfg);
+}
+
+int workbench_run(const char *config_path)
+{
+    setlocale(LC_ALL, "");
+    Workbench *wb = calloc(1, sizeof *wb);
+    if (!wb)
+        return 1;
+    Err e;
+    int rc = config_path ? config_load(&wb->cfg, config_path, &e)
+                         : (config_load_optional(&wb->cfg, CONFIG_DEFAULT_PATH, &e) < 0 ? -1 : 0);
+    if (rc != 0) {
+        fprintf(stderr, "infuse: %s\n", e.msg);
+        free(wb);
+        return 1;
+    }
+    if (wb->cfg.qa) {
+        if (qa_store_open(&wb->store, wb->cfg.qa, &e) != 0) {
+            fprintf(stderr, "infuse: %s\n", e.msg);
+            config_free(&wb->cfg);
+            free(wb);
+            return 1;
+        }
+        wb->store_open = 1;
+    }
+    const char *lat = getenv("INFUSE_LATENCY_LOG");
+    if (lat && *lat)
+        wb->latency_log = fopen(lat, "a");
+    wb->worker = worker_new(&e);
+    int (*const init[PANE_COUNT])(Pane *, Workbench *, Err *) = {review_pane_init, train_pane_init,
+                                                                  bench_pane_init, chat_pane_init};
+    for (int i = 0; wb->worker && i < PANE_COUNT; i++)
+        if (init[i](&wb->panes[i], wb, &e) != 0) {
+            worker_delete(wb->worker);
+            wb->worker = NULL;
+        }
+    if (!wb->worker) {
+        fprintf(stderr, "infuse: %s\n", e.msg);
+        wb_free(wb);
+        free(wb);
+        return 1;
+    }
+    if (wb->store_open && wb->store.n_warnings)
+        wb_message(wb, UI_WARN, "%s (and %zu more warnings)", wb->store.warnings[0], wb->store.n_warnings - 1);
+    else if (wb->cfg.n_warnings)
+        wb_message(wb, UI_WARN, "%s", wb->cfg.warnings[0]);
+    signal(SIGPIPE, SIG_IGN);
+    screen_start();
+    wb_show_pane(wb, PANE_REVIEW);
+    rc = loop(wb);
+    endwin();
+    wb_free(wb);
+    free(wb);
+    return rc == 0 ? 0 : 1;
+}
