@@ -35,7 +35,7 @@ LIBOBJ  := $(SRC:src/%.c=$(B)/src/%.o)
 UIOBJ   := $(UI:ui/%.c=$(B)/ui/%.o)
 TESTBIN := $(TESTS:tests/%.c=$(B)/tests/%) $(TESTSH:tests/%.sh=$(B)/tests/%)
 
-.PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus example
+.PHONY: all run test debug test-asan clean deps bench fixtures base-model corpus example ui-latency
 all: infuse
 
 deps:
@@ -82,6 +82,10 @@ test-asan:
 	$(MAKE) B=build/asan OPT=-O1 XCFLAGS="$(SAN)" build/asan/infuse \
 	    $(TESTS:tests/%.c=build/asan/tests/%) $(TESTSH:tests/%.sh=build/asan/tests/%)
 	INFUSE_BIN=build/asan/infuse ASAN_OPTIONS=detect_leaks=1 tests/run.sh build/asan/tests
+
+# Key-to-redraw latency of the workbench while training uses every core.
+ui-latency:
+	scripts/ui-latency.sh
 
 # The example's adapters and benchmark from its data (needs models/base).
 example:

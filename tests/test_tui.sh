@@ -54,6 +54,10 @@ if [ ! -x "$BIN" ] || [ ! -f models/base/config.json ]; then
     finish
 fi
 
+# ---- without a terminal: a plain message, not a broken screen ----
+out=$("$BIN" </dev/null 2>&1 >/dev/null); rc=$?
+check "no terminal: exit 2 and says why" test "$rc" -eq 2 -a -n "$(grep 'needs a terminal' <<<"$out")"
+
 # ---- the fixture project ----
 rm -rf "$DIR"
 mkdir -p "$P/data/corpus" "$P/adapters"
@@ -94,7 +98,9 @@ EOF
 check "fixture store imported" test -s "$P/data/qa.jsonl"
 
 # ---- open the workbench ----
-$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; sleep 30"
+# an ASan build's report (leaks at exit included) goes to a file, checked at the end
+export ASAN_OPTIONS="detect_leaks=1:log_path=$DIR/asan"
+$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; echo EXIT \$?; sleep 30"
 check "opens on the Review pane" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
 check "Review counts by status" wait_for "6 records: 4 pending, 2 approved, 0 rejected" 5
 check "Review lists the records" wait_for "What does SCP stand for in CLaRa" 2
@@ -179,8 +185,22 @@ keys C-s
 check "the new golden record is saved" wait_for "added record #7 \(golden; saved\)" 3
 check "the new record on disk" journal_has '"id":7,.*"question":"What does SCP stand for\?"'
 
+# ---- quit: asks first only while a job runs ----
+keys F2 Enter
+check "a second run starts" wait_for "running  step|loading the model" 30
+keys q
+check "quit asks while a job runs" wait_for "A job is running. Quit and stop it\? y / n" 3
+keys n
+check "n keeps the workbench" wait_for "Stage: +CPT +SFT" 3
+check "the run ends" wait_for "finished +step 6/6" 60
+keys q
+check "q quits when idle" wait_for "^EXIT 0" 10
+check "no sanitizer report (ASan builds)" test -z "$(ls "$DIR"/asan.* 2>/dev/null)"
+$T kill-server 2>/dev/null
+
 # ---- kill -9 while editing: nothing acknowledged is lost ----
-keys F1
+$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; sleep 30"
+check "opens again" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
 keys Home e End
 text " (checked)"
 keys C-s

@@ -218,8 +218,15 @@ static void draw_progress(Bench *b, int y, int x, int w)
     }
     int fill = total ? (int)((long)bw * b->done_rows / total) : 0;
     ui_put(stdscr, y, x, 1, "[", UI_NORMAL);
-    ui_fill(stdscr, y, x + 1, fill, UI_SELECT);
-    mvwhline(stdscr, y, x + 1 + fill, ui_utf8() ? ACS_CKBOARD : '.', bw - fill);
+    /* characters, not only attributes, so the bar reads in monochrome too */
+    const char *full = ui_utf8() ? "\xe2\x96\x88" : "#", *empty = ui_utf8() ? "\xe2\x96\x91" : "-";
+    wattron(stdscr, ui_attr(UI_GOOD));
+    for (int i = 0; i < bw; i++) {
+        if (i == fill)
+            wattroff(stdscr, ui_attr(UI_GOOD));
+        mvwaddstr(stdscr, y, x + 1 + i, i < fill ? full : empty);
+    }
+    wattroff(stdscr, ui_attr(UI_GOOD));
     ui_put(stdscr, y, x + 1 + bw, 1, "]", UI_NORMAL);
     ui_put(stdscr, y, x + 2 + bw, w - bw - 2, label, UI_NORMAL);
 }

@@ -29,6 +29,7 @@
 #include "chat_job.h"
 #include "edit_field.h"
 #include "generate.h"
+#include "strbuf.h"
 #include "textwidth.h"
 
 #define MAX_COLS CHAT_JOB_MAX_STAGES
@@ -43,8 +44,7 @@ typedef enum { EX_WAITING, EX_RUNNING, EX_DONE, EX_STOPPED, EX_FAILED } ExState;
 /* One question and one stage's answer to it. */
 typedef struct Exchange {
     char *q;                    /* the question */
-    char *a;                    /* the answer so far: a_len bytes and a NUL (NULL while empty) */
-    size_t a_len, a_cap;
+    StrBuf a;                   /* the answer so far (a.s NULL while empty) */
     int truncated;              /* the answer reached KEEP_BYTES; the rest was not kept */
     char *note;                 /* why it failed, or NULL */
     ExState state;
@@ -113,7 +113,7 @@ static const PaneKey chat_keys[] = {
 static void ex_free(Exchange *x)
 {
     free(x->q);
-    free(x->a);
+    strbuf_free(&x->a);
     free(x->note);
     free(x->qrows);
     free(x->arows);
@@ -131,7 +131,7 @@ static void stage_trim(Stage *s)
 {
     size_t k = 0;
     while (s->n_ex - k > 1 && s->bytes > KEEP_BYTES) {
-        s->bytes -= strlen(s->ex[k].q) + s->ex[k].a_len;
+        s->bytes -= strlen(s->ex[k].q) + s->ex[k].a.n;
         ex_free(&s->ex[k]);
         k++;
     }
@@ -170,30 +170,19 @@ static void stage_append(Stage *s, const char *text, size_t len)
     Exchange *x = last_ex(s);
     if (!x)
         return;
-    if (x->a_len == 0)
+    if (x->a.n == 0)
         while (len && (*text == ' ' || *text == '\n' || *text == '\t' || *text == '\r'))
             text++, len--;
     if (!len || x->truncated)
         return;
-    if (x->a_len + len > KEEP_BYTES) {
+    if (x->a.n + len > KEEP_BYTES) {
         x->truncated = 1;
         return;
     }
-    if (x->a_len + len + 1 > x->a_cap) {
-        size_t cap = x->a_cap ? x->a_cap : 256;
-        while (cap < x->a_len + len + 1)
-            cap *= 2;
-        char *a = realloc(x->a, cap);
-        if (!a) {
-            x->truncated = 1;
-            return;
-        }
-        x->a = a;
-        x->a_cap = cap;
+    if (strbuf_put(&x->a, text, len) != 0) {
+        x->truncated = 1;
+        return;
     }
-    memcpy(x->a + x->a_len, text, len);
-    x->a_len += len;
-    x->a[x->a_len] = 0;
     s->bytes += len;
     stage_trim(s);
 }
@@ -363,7 +352,7 @@ static void make_record(Chat *c, Workbench *wb, int golden)
         wb_message(wb, UI_WARN, "%s is still answering: wait, or Esc stops it", s->name);
         return;
     }
-    char *a = trimmed(x->a ? x->a : "", x->a_len);
+    char *a = trimmed(x->a.s ? x->a.s : "", x->a.n);
     if (!a) {
         wb_message(wb, UI_BAD, "out of memory");
         return;
@@ -558,12 +547,12 @@ static void ex_wrap(Exchange *x, size_t w)
     int resized = x->wrap_w != w;
     if (resized || !x->qrows)
         wrap_into(x->q, strlen(x->q), w, &x->qrows, &x->n_qrows);
-    if (resized || x->wrap_alen != x->a_len)
-        wrap_into(x->a, x->a_len, w, &x->arows, &x->n_arows);
+    if (resized || x->wrap_alen != x->a.n)
+        wrap_into(x->a.s, x->a.n, w, &x->arows, &x->n_arows);
     if (x->note && (resized || !x->nrows))
         wrap_into(x->note, strlen(x->note), w, &x->nrows, &x->n_nrows);
     x->wrap_w = w;
-    x->wrap_alen = x->a_len;
+    x->wrap_alen = x->a.n;
 }
 
 /* Rows of an exchange: a gap before all but the first, the question, the
@@ -573,8 +562,8 @@ static size_t ex_rows(const Exchange *x, int first)
 {
     int waiting = x->state == EX_WAITING || x->state == EX_RUNNING;
     size_t note = x->note ? (x->n_nrows ? x->n_nrows : 1)
-                          : x->truncated || x->state == EX_STOPPED || (!x->a_len && x->state == EX_DONE);
-    return (first ? 0 : 1) + x->n_qrows + (x->a_len ? x->n_arows : waiting ? 1 : 0) + note;
+                          : x->truncated || x->state == EX_STOPPED || (!x->a.n && x->state == EX_DONE);
+    return (first ? 0 : 1) + x->n_qrows + (x->a.n ? x->n_arows : waiting ? 1 : 0) + note;
 }
 
 static void ex_draw_row(const Exchange *x, int first, size_t r, int y, int xx, int w)
@@ -589,17 +578,17 @@ static void ex_draw_row(const Exchange *x, int first, size_t r, int y, int xx, i
         return;
     }
     r -= x->n_qrows;
-    if (x->a_len && r < x->n_arows) {
-        put_slice(y, xx, w, x->a, x->arows[r].start, x->arows[r].end, UI_NORMAL);
+    if (x->a.n && r < x->n_arows) {
+        put_slice(y, xx, w, x->a.s, x->arows[r].start, x->arows[r].end, UI_NORMAL);
         return;
     }
-    if (!x->a_len && (x->state == EX_WAITING || x->state == EX_RUNNING)) {
+    if (!x->a.n && (x->state == EX_WAITING || x->state == EX_RUNNING)) {
         if (r == 0) {
             ui_put(stdscr, y, xx, w, "...", UI_DIM);
             return;
         }
         r--;
-    } else if (x->a_len) {
+    } else if (x->a.n) {
         r -= x->n_arows;
     }
     if (x->note && r < x->n_nrows)

@@ -499,6 +499,9 @@ int train_pane_init(Pane *p, Workbench *wb, Err *e)
         return -1;
     }
     lossplot_options_defaults(&t->popt);
+    /* SFT batches differ in answer length, so step losses scatter widely:
+     * a long average is what shows the trend */
+    t->popt.smoothing = 0.97;
     t->stage = wb->cfg.train.sft.n_data ? 1 : 0;
     *p = (Pane){.name = "Train", .self = t, .draw = train_draw, .on_key = train_key, .on_event = train_event,
                 .destroy = train_destroy, .keys = train_keys};

@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 /* Below this the panes cannot lay out their parts. */
 #define MIN_COLS 60
@@ -311,9 +312,17 @@ static int any_redraw(const Workbench *wb)
     return 0;
 }
 
-static void screen_start(void)
+static SCREEN *screen;
+
+static int screen_start(void)
 {
-    initscr();
+    /* newterm, not initscr: a terminal curses does not know is an error
+     * message here, not an exit inside the library */
+    const char *term = getenv("TERM");
+    if (!(screen = newterm(term && *term ? term : "xterm", stdout, stdin))) {
+        fprintf(stderr, "infuse: cannot use the terminal \"%s\" (set TERM)\n", term ? term : "");
+        return -1;
+    }
     raw();
     noecho();
     nonl();
@@ -324,6 +333,7 @@ static void screen_start(void)
     mousemask(BUTTON1_CLICKED | BUTTON1_PRESSED, NULL);
     mouseinterval(0);
     ui_colors_init();
+    return 0;
 }
 
 static int loop(Workbench *wb)
@@ -382,6 +392,10 @@ static void wb_free(Workbench *wb)
 int workbench_run(const char *config_path)
 {
     setlocale(LC_ALL, "");
+    if (!isatty(0) || !isatty(1)) {
+        fprintf(stderr, "infuse: the workbench needs a terminal (infuse --help lists the headless commands)\n");
+        return 2;
+    }
     Workbench *wb = calloc(1, sizeof *wb);
     if (!wb)
         return 1;
@@ -424,10 +438,15 @@ int workbench_run(const char *config_path)
     else if (wb->cfg.n_warnings)
         wb_message(wb, UI_WARN, "%s", wb->cfg.warnings[0]);
     signal(SIGPIPE, SIG_IGN);
-    screen_start();
+    if (screen_start() != 0) {
+        wb_free(wb);
+        free(wb);
+        return 1;
+    }
     wb_show_pane(wb, PANE_REVIEW);
     rc = loop(wb);
     endwin();
+    delscreen(screen);
     wb_free(wb);
     free(wb);
     return rc == 0 ? 0 : 1;
