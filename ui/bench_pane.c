@@ -43,14 +43,14 @@ typedef struct Bench {
 } Bench;
 
 static const PaneKey bench_keys[] = {
-    {"b/Enter", "run the benchmark (Enter on a row: its answers)", 1},
-    {"Esc", "stop the run", 1},
-    {"Left/Right", "choose the stage whose answer is shown", 1},
-    {"w", "only questions some stage got wrong", 1},
-    {"J", "jump to the QA records about this question (Review)", 1},
-    {"m", "export Markdown and JSON (runs/bench-*.md, .json)", 1},
-    {"Up/Down", "select a question (PgUp, PgDn, Home, End)", 0},
-    {NULL, NULL, 0},
+    {"b/Enter", "run the benchmark (Enter on a row: its answers)", "run"},
+    {"Esc", "stop the run", "stop"},
+    {"Left/Right", "choose the stage whose answer is shown", "stage"},
+    {"w", "only questions some stage got wrong", "wrong only"},
+    {"J", "jump to the QA records about this question (Review)", "records"},
+    {"m", "export Markdown and JSON (runs/bench-*.md, .json)", "export"},
+    {"Up/Down", "select a question (PgUp, PgDn, Home, End)", NULL},
+    {NULL, NULL, NULL},
 };
 
 /* ---- the job ---- */

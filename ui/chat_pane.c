@@ -92,20 +92,20 @@ typedef struct Chat {
 } Chat;
 
 static const PaneKey chat_keys[] = {
-    {"Enter", "ask every column the question", 1},
-    {"Esc", "stop the answers; when idle, leave the input (Enter or i: back)", 1},
-    {"F5-F8", "toggle stage 1-4 as a column (Ctrl-T, 1-9: any stage)", 1},
-    {"Ctrl-G", "the last question and the picked column's answer as Golden Data, in Review's editor", 1},
-    {"Ctrl-P", "the same as a pending record", 1},
-    {"Left/Right", "pick a column (in the input: when it is empty)", 0},
-    {"PgUp/PgDn", "scroll the picked column (Shift-Up/Down: one row; outside the input also Up/Down, Home/End)", 0},
-    {"Up/Down", "input history (past the first / last row of the input)", 0},
-    {"Ctrl-Up/Down", "temperature +/- 0.1 (also F10 / F9; outside the input ] / [)", 0},
-    {"F11/F12", "max tokens per answer: halve / double (outside the input - / +)", 0},
-    {"Tab", "next pane (Shift-Tab previous, F1-F4 a pane), also from the input", 0},
-    {"In the input", "arrows, Ctrl-arrows by word, Home/End, Ctrl-W, Ctrl-Z undo, Ctrl-Y redo", 0},
-    {"Outside it", "g / p as Ctrl-G / Ctrl-P; q, ?, 1-4 as everywhere", 0},
-    {NULL, NULL, 0},
+    {"Enter", "ask every column the question", "ask"},
+    {"Esc", "stop the answers; when idle, leave the input (Enter or i: back)", "stop"},
+    {"F5-F8", "toggle stage 1-4 as a column (Ctrl-T, 1-9: any stage)", "columns"},
+    {"Ctrl-G", "the last question and the picked column's answer as Golden Data, in Review's editor", "to golden"},
+    {"Ctrl-P", "the same as a pending record", "to pending"},
+    {"Left/Right", "pick a column (in the input: when it is empty)", NULL},
+    {"PgUp/PgDn", "scroll the picked column (Shift-Up/Down: one row; outside the input also Up/Down, Home/End)", NULL},
+    {"Up/Down", "input history (past the first / last row of the input)", NULL},
+    {"Ctrl-Up/Down", "temperature +/- 0.1 (also F10 / F9; outside the input ] / [)", NULL},
+    {"F11/F12", "max tokens per answer: halve / double (outside the input - / +)", NULL},
+    {"Tab", "next pane (Shift-Tab previous, F1-F4 a pane), also from the input", NULL},
+    {"In the input", "arrows, Ctrl-arrows by word, Home/End, Ctrl-W, Ctrl-Z undo, Ctrl-Y redo", NULL},
+    {"Outside it", "g / p as Ctrl-G / Ctrl-P; q, ?, 1-4 as everywhere", NULL},
+    {NULL, NULL, NULL},
 };
 
 /* ---- transcripts ---- */

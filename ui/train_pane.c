@@ -67,15 +67,15 @@ typedef struct Train {
 static const char *const stage_names[2] = {"cpt", "sft"};
 
 static const PaneKey train_keys[] = {
-    {"c / s", "choose CPT (corpus text) or SFT (QA pairs)", 1},
-    {"Enter", "start training the chosen stage", 1},
-    {"p", "pause / resume", 1},
-    {"x", "stop (the adapter of the last checkpoint is kept)", 1},
-    {"e", "EMA smoothing of the train line", 1},
-    {"l", "log-scale loss axis", 0},
-    {"b", "braille / ASCII chart", 0},
-    {"PgUp/PgDn", "scroll the log", 0},
-    {NULL, NULL, 0},
+    {"c / s", "choose CPT (corpus text) or SFT (QA pairs)", "stage"},
+    {"Enter", "start training the chosen stage", "start"},
+    {"p", "pause / resume", "pause"},
+    {"x", "stop (the adapter of the last checkpoint is kept)", "stop"},
+    {"e", "EMA smoothing of the train line", "EMA"},
+    {"l", "log-scale loss axis", NULL},
+    {"b", "braille / ASCII chart", NULL},
+    {"PgUp/PgDn", "scroll the log", NULL},
+    {NULL, NULL, NULL},
 };
 
 static void log_add(Train *t, const char *line)

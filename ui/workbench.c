@@ -33,13 +33,13 @@
 #define MIN_ROWS 16
 
 static const PaneKey global_keys[] = {
-    {"1-4", "switch pane (Review, Train, Bench, Chat); F1-F4 also in a text field", 0},
-    {"Tab", "next pane (Shift-Tab: previous)", 0},
-    {"?", "this help (any key closes it)", 1},
-    {"q", "quit (asks first while a job runs)", 1},
-    {"Ctrl-L", "redraw the screen", 0},
-    {"mouse", "click a tab to switch, a row to select it", 0},
-    {NULL, NULL, 0},
+    {"1-4", "switch pane (Review, Train, Bench, Chat); F1-F4 also in a text field", NULL},
+    {"Tab", "next pane (Shift-Tab: previous)", NULL},
+    {"?", "this help (Up/Down scroll it, any other key closes it)", "help"},
+    {"q", "quit (asks first while a job runs)", "quit"},
+    {"Ctrl-L", "redraw the screen", NULL},
+    {"mouse", "click a tab to switch, a row to select it", NULL},
+    {NULL, NULL, NULL},
 };
 
 double wb_now(void)
@@ -106,52 +106,76 @@ static void draw_status(Workbench *wb)
         ui_put(stdscr, y, 1, wb->cols - 2, wb->message, wb->message_role);
         return;
     }
-    int x = 1;
     const Pane *p = &wb->panes[wb->active];
-    /* while a field has the keys, "? help" and "q quit" would type */
-    const PaneKey *sets[2] = {p->keys, p->captures && p->captures((Pane *)p) ? NULL : global_keys};
-    for (int s = 0; s < 2; s++)
-        for (const PaneKey *k = sets[s]; k && k->key; k++) {
+    /* the global keys at the right, always (how else would one find "?");
+     * not while a field has the keys: then "?" and "q" would type */
+    int right = wb->cols - 1;
+    if (!(p->captures && p->captures((Pane *)p)))
+        for (int i = (int)(sizeof global_keys / sizeof *global_keys) - 2; i >= 0; i--) {
+            const PaneKey *k = &global_keys[i];
             if (!k->bar)
                 continue;
-            char what[64];
-            snprintf(what, sizeof what, "%s", k->what);
-            char *cut = strpbrk(what, "(,;");
-            if (cut)
-                *cut = 0;
-            int need = (int)strlen(k->key) + 1 + (int)strlen(what) + 2;
-            if (x + need > wb->cols - 1)
-                return;
+            right -= (int)strlen(k->key) + 1 + (int)strlen(k->bar) + 2;
+            int x = right + 2;
             x += ui_put(stdscr, y, x, wb->cols - x, k->key, UI_KEY);
-            x += ui_put(stdscr, y, x + 1, wb->cols - x - 1, what, UI_STATUS) + 3;
+            ui_put(stdscr, y, x + 1, wb->cols - x - 1, k->bar, UI_STATUS);
         }
+    int x = 1;
+    for (const PaneKey *k = p->keys; k && k->key; k++) {
+        if (!k->bar)
+            continue;
+        int need = (int)strlen(k->key) + 1 + (int)strlen(k->bar) + 2;
+        if (x + need > right)
+            return;
+        x += ui_put(stdscr, y, x, wb->cols - x, k->key, UI_KEY);
+        x += ui_put(stdscr, y, x + 1, wb->cols - x - 1, k->bar, UI_STATUS) + 3;
+    }
 }
 
-static void draw_key_list(WINDOW *win, int *y, int x, int w, int max_y, const char *title, const PaneKey *keys)
+/* The help's lines: a title, then "key  what" rows, per key table. */
+static int help_lines(Workbench *wb, const char **key, const char **what, int max)
 {
-    if (*y >= max_y)
-        return;
-    ui_put(win, (*y)++, x, w, title, UI_TITLE);
-    for (const PaneKey *k = keys; k && k->key && *y < max_y; k++, (*y)++) {
-        ui_put(win, *y, x + 2, 12, k->key, UI_KEY);
-        ui_put(win, *y, x + 15, w - 15, k->what, UI_NORMAL);
+    const Pane *p = &wb->panes[wb->active];
+    static char title[64];
+    snprintf(title, sizeof title, "%s pane", p->name);
+    const char *titles[2] = {title, "Everywhere"};
+    const PaneKey *sets[2] = {p->keys, global_keys};
+    int n = 0;
+    for (int s = 0; s < 2; s++) {
+        if (n < max)
+            key[n] = NULL, what[n++] = titles[s];
+        for (const PaneKey *k = sets[s]; k && k->key && n < max; k++)
+            key[n] = k->key, what[n++] = k->what;
+        if (s == 0 && n < max)
+            key[n] = NULL, what[n++] = "";
     }
-    (*y)++;
+    return n;
 }
 
 static void draw_help(Workbench *wb)
 {
-    int w = wb->cols - 8 < 76 ? wb->cols - 8 : 76, h = wb->rows - 4;
-    int x0 = (wb->cols - w) / 2, y0 = 2;
+    int w = wb->cols - 4 < 90 ? wb->cols - 4 : 90, h = wb->rows - 3;
+    int x0 = (wb->cols - w) / 2, y0 = 1;
+    const char *key[128], *what[128];
+    int n = help_lines(wb, key, what, 128), rows = h - 2;
+    int max_scroll = n > rows ? n - rows : 0;
+    if (wb->help_scroll > max_scroll)
+        wb->help_scroll = max_scroll;
     for (int y = y0; y < y0 + h; y++)
         ui_fill(stdscr, y, x0, w, UI_NORMAL);
-    ui_frame(stdscr, y0, x0, h, w, " Help: every key (any key closes) ", UI_TITLE);
-    int y = y0 + 1;
-    Pane *p = &wb->panes[wb->active];
-    char title[64];
-    snprintf(title, sizeof title, "%s pane", p->name);
-    draw_key_list(stdscr, &y, x0 + 2, w - 4, y0 + h - 1, title, p->keys);
-    draw_key_list(stdscr, &y, x0 + 2, w - 4, y0 + h - 1, "Everywhere", global_keys);
+    ui_frame(stdscr, y0, x0, h, w,
+             max_scroll ? " Help: Up/Down/PgUp/PgDn scroll, any other key closes " : " Help: any key closes ", UI_TITLE);
+    for (int i = 0; i < rows && wb->help_scroll + i < n; i++) {
+        int l = wb->help_scroll + i, y = y0 + 1 + i;
+        if (!key[l]) {
+            ui_put(stdscr, y, x0 + 2, w - 4, what[l], UI_TITLE);
+            continue;
+        }
+        ui_put(stdscr, y, x0 + 3, 13, key[l], UI_KEY);
+        ui_put(stdscr, y, x0 + 17, w - 19, what[l], UI_NORMAL);
+    }
+    if (wb->help_scroll < max_scroll)
+        ui_put(stdscr, y0 + h - 1, x0 + w - 12, 9, " more... ", UI_DIM);
 }
 
 static void draw_too_small(Workbench *wb)
@@ -237,7 +261,13 @@ static int handle_key(Workbench *wb, wint_t key, int is_fn)
         return 1;
     }
     if (wb->help) {
-        wb->help = 0;
+        int page = wb->rows - 6 > 1 ? wb->rows - 6 : 1;
+        if (is_fn && (key == KEY_DOWN || key == KEY_NPAGE))
+            wb->help_scroll += key == KEY_DOWN ? 1 : page;
+        else if (is_fn && (key == KEY_UP || key == KEY_PPAGE))
+            wb->help_scroll = wb->help_scroll > (key == KEY_UP ? 1 : page) ? wb->help_scroll - (key == KEY_UP ? 1 : page) : 0;
+        else
+            wb->help = 0;
         return 1;
     }
     if (!is_fn && key == 12) { /* Ctrl-L */
@@ -270,7 +300,7 @@ static int handle_key(Workbench *wb, wint_t key, int is_fn)
         return 0;
     switch (key) {
     case 'q': request_quit(wb); return 1;
-    case '?': wb->help = 1; return 1;
+    case '?': wb->help = 1, wb->help_scroll = 0; return 1;
     case '1': case '2': case '3': case '4': wb_show_pane(wb, (int)(key - '1')); return 1;
     default: return 0;
     }

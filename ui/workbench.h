@@ -23,8 +23,8 @@ typedef struct Workbench Workbench;
 /* One line of the help overlay and, when bar is set, of the status bar. */
 typedef struct PaneKey {
     const char *key;    /* "a", "Ctrl-S", "PgUp" */
-    const char *what;
-    int bar;            /* shown in the status bar */
+    const char *what;   /* the help overlay's line */
+    const char *bar;    /* a word or two for the status bar, or NULL: not there */
 } PaneKey;
 
 /* A pane: a table of functions and its own state (self). */
@@ -58,6 +58,7 @@ struct Workbench {
     Pane panes[PANE_COUNT];
     int active;
     int help;               /* the help overlay is shown */
+    int help_scroll;        /* its first line */
     int confirm_quit;       /* asking "quit and stop the job?" */
     int quit;
     char message[512];      /* the status line's message, "" for none */
