@@ -43,7 +43,7 @@ typedef struct Bench {
 } Bench;
 
 static const PaneKey bench_keys[] = {
-    {"b/Enter", "run the benchmark (Enter on a row: its answers)", "run"},
+    {"b", "run the benchmark (Enter too, before the first run)", "run"},
     {"Esc", "stop the run", "stop"},
     {"Left/Right", "choose the stage whose answer is shown", "stage"},
     {"w", "only questions some stage got wrong", "wrong only"},
