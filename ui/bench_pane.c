@@ -254,7 +254,7 @@ static void draw_summary(Bench *b, int y, int x, int w)
 static void draw_table(Bench *b, int y, int x, int h, int w)
 {
     int ns = b->bj.n_stages;
-    int cw = 6, qw = w - ns * cw - 1;
+    int cw = 7, qw = w - ns * cw - 1;
     if (qw < 10)
         qw = 10;
     ui_put(stdscr, y, x, qw, "question", UI_TITLE);
@@ -283,7 +283,7 @@ static void draw_table(Bench *b, int y, int x, int h, int w)
             }
             const BenchAnswer *a = &b->bj.ans[i * ns + s];
             char cell[16];
-            snprintf(cell, sizeof cell, "%s%3.0f", a->score.correct ? "ok" : "--", a->score.f1 * 100);
+            snprintf(cell, sizeof cell, "%s %3.0f", a->score.correct ? "ok" : "--", a->score.f1 * 100);
             UiRole role = a->score.correct ? UI_GOOD : UI_BAD;
             if (sel && s == b->col)
                 role = UI_SELECT;
