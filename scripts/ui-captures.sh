@@ -6,30 +6,10 @@
 # benchmark, and asks Chat one question (a Golden Data one, "What is SCP?").
 set -eu
 cd "$(dirname "$0")/.."
-ROOT=$(pwd)
 COLS=${COLS:-100} ROWS=${ROWS:-30} TRAIN_S=${TRAIN_S:-40}
-D=$ROOT/build/ui-captures
-P=$D/proj
-T="tmux -L infuse-captures-$$"
-make -s all
-rm -rf "$D"
-mkdir -p "$P"
-cp -r infuse.yaml data adapters "$P/"
-ln -s "$ROOT/models" "$P/models"
-rm -f "$P/data/qa.jsonl.journal"
-$T -f /dev/null new-session -d -s cap -x "$COLS" -y "$ROWS" -c "$P" "$ROOT/infuse"
-trap '$T kill-server 2>/dev/null' EXIT
-screen() { $T capture-pane -p -t cap; }
-wait_for() {
-    for ((i = 0; i < $2 * 10; i++)); do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    echo "ui-captures: timed out waiting for /$1/" >&2
-    screen >&2
-    exit 1
-}
-keys() { $T send-keys -t cap "$@"; }
+NAME=ui-captures
+. scripts/tmux-example.sh
+open_example "$COLS" "$ROWS"
 save() { screen | sed -e 's/[[:space:]]*$//' > "$D/$1.txt"; echo "$D/$1.txt"; }
 
 wait_for "1 Review" 10
@@ -51,7 +31,7 @@ keys Down
 sleep 0.3
 save bench
 keys 4
-$T send-keys -t cap -l "What is SCP?"          # a Golden Data question
+keys -l "What is SCP?"          # a Golden Data question
 keys Enter
 wait_for "answered in" 120
 save chat

@@ -15,33 +15,12 @@
 set -eu
 cd "$(dirname "$0")/.."
 KEYS=${KEYS:-300}
-ROOT=$(pwd)
-D=$ROOT/build/ui-latency
-P=$D/proj
-T="tmux -L infuse-latency-$$"
-command -v tmux >/dev/null || { echo "ui-latency: needs tmux (make deps)" >&2; exit 1; }
-make -s all
-rm -rf "$D"
-mkdir -p "$P"
-cp -r infuse.yaml data adapters "$P/"
-ln -s "$ROOT/models" "$P/models"
-rm -f "$P/data/qa.jsonl.journal"
+NAME=ui-latency
+. scripts/tmux-example.sh
 LOG=$D/keys.log
-rm -f "$LOG"
-$T -f /dev/null new-session -d -s lat -x 120 -y 35 -c "$P" "INFUSE_LATENCY_LOG=$LOG $ROOT/infuse"
-screen() { $T capture-pane -p -t lat; }
-wait_for() {
-    for ((i = 0; i < $2 * 10; i++)); do
-        screen | grep -Eq -- "$1" && return 0
-        sleep 0.1
-    done
-    echo "ui-latency: timed out waiting for /$1/" >&2
-    screen >&2
-    $T kill-server
-    exit 1
-}
+open_example 120 35 "INFUSE_LATENCY_LOG=$LOG"
 wait_for "1 Review" 10
-$T send-keys -t lat 2 c Enter
+keys 2 c Enter
 wait_for "running +step [0-9]+/" 120
 echo "training runs: $(screen | grep -Eo 'step [0-9]+/[0-9]+ .*' | head -1)"
 skip=$(wc -l < "$LOG" 2>/dev/null || echo 0)   # keys before the load are not counted
@@ -49,7 +28,7 @@ ext=()
 # each group starts by choosing its pane, so a key always means the same
 seq_keys=(1 Down Down Up 2 e e l l 3 Down Up)
 for ((k = 0; k < KEYS; k++)); do
-    $T send-keys -t lat "${seq_keys[k % ${#seq_keys[@]}]}"
+    keys "${seq_keys[k % ${#seq_keys[@]}]}"
     sleep 0.04
 done
 # from outside: pane switches, a key that always changes the screen
@@ -58,21 +37,20 @@ for ((k = 0; k < 30; k++)); do
     pane=$((pane == 1 ? 2 : 1))
     before=$(screen)
     t0=$(date +%s%N)
-    $T send-keys -t lat "$pane"
+    keys "$pane"
     while [ "$(screen)" = "$before" ]; do
         (($(date +%s%N) - t0 > 2000000000)) && break
     done
     ext+=($((($(date +%s%N) - t0) / 1000)))
     sleep 0.1
 done
-$T send-keys -t lat 2
+keys 2
 sleep 1.5
 echo "under load: $(screen | grep -Eo 'step [0-9]+/[0-9]+' | head -1), $(screen | grep -Eo '[0-9]+ tokens/s' | head -1) (training, as the Train pane shows it)"
-$T send-keys -t lat x
+keys x
 sleep 2
-$T send-keys -t lat q y
+keys q y
 sleep 1
-$T kill-server 2>/dev/null || true
 stats() { # prints p50 p90 p99 max of the numbers on stdin (milliseconds)
     sort -n | awk '{v[NR] = $1} END {
         if (NR == 0) { print "no samples"; exit }
