@@ -366,6 +366,11 @@ static int screen_start(void)
     return 0;
 }
 
+/* SIGTERM or SIGHUP (the terminal went away): leave the loop, stop the
+ * job, compact the store and restore the terminal, as q does. */
+static volatile sig_atomic_t got_term;
+static void on_term(int sig) { got_term = sig; }
+
 static int loop(Workbench *wb)
 {
     draw(wb);
@@ -378,6 +383,10 @@ static int loop(Workbench *wb)
         int n = poll(fds, 2, timeout);
         if (n < 0 && errno != EINTR)
             return -1;
+        if (got_term) {
+            worker_cancel(wb->worker, WORKER_CURRENT);
+            break;
+        }
         double t_key = 0;
         int redraw = n <= 0; /* a timeout or a signal (SIGWINCH) */
         if (n < 0 || (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
@@ -468,6 +477,10 @@ int workbench_run(const char *config_path)
     else if (wb->cfg.n_warnings)
         wb_message(wb, UI_WARN, "%s", wb->cfg.warnings[0]);
     signal(SIGPIPE, SIG_IGN);
+    struct sigaction sa = {.sa_handler = on_term};
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
     if (screen_start() != 0) {
         wb_free(wb);
         free(wb);
