@@ -218,4 +218,19 @@ check "after kill -9: the approval is there" grep -q '"id":2,.*"status":"approve
 check "after kill -9: the golden mark is there" grep -q '"id":4,.*"golden":true' <<<"$out"
 check "after kill -9: unsaved typing is not" test -n "${out##*unsaved typing*}"
 
+# ---- SIGTERM (a closed terminal, a shutdown): leaves like q ----
+$T kill-server 2>/dev/null
+$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; echo EXIT \$?; sleep 30"
+check "opens a third time" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
+keys r                # record 1 rejected: a change in the journal
+sleep 0.3
+check "the change is journaled" journal_has '"id":1,"field":"status","old":"approved","new":"rejected"'
+
+pid=$($T list-panes -t wb -F '#{pane_pid}')
+inf=$(pgrep -P "$pid" -f "$BIN" | head -1)
+[ -n "$inf" ] && kill -TERM "$inf"
+check "SIGTERM: a clean exit" wait_for "^EXIT 0" 5
+check "SIGTERM: the store compacted (journal empty)" test ! -s "$P/data/qa.jsonl.journal"
+check "SIGTERM: the change is in qa.jsonl" grep -q '"id":1,.*"status":"rejected"' "$P/data/qa.jsonl"
+
 finish
