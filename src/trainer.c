@@ -272,17 +272,24 @@ static void log_metrics(Run *r, const TrainProgress *p)
     fflush(r->metrics);
 }
 
-static TrainAction ask(TrainCallback cb, void *ctx, TrainProgress *p)
+/* *paused_s gets the seconds spent paused, which are not training time:
+ * elapsed, tokens/s and the ETA leave them out. */
+static TrainAction ask(TrainCallback cb, void *ctx, TrainProgress *p, double *paused_s)
 {
+    *paused_s = 0;
     if (!cb)
         return TRAIN_GO;
     TrainAction a = cb(ctx, p);
+    if (a != TRAIN_PAUSE)
+        return a;
+    const double t0 = now_s();
     while (a == TRAIN_PAUSE) {
         usleep(100000);
         p->paused = 1;
         a = cb(ctx, p);
     }
     p->paused = 0;
+    *paused_s = now_s() - t0;
     return a;
 }
 
@@ -374,7 +381,7 @@ int train_run(const TrainOptions *o, const Model *base, const Dataset *train, co
         goto out;
     }
     r.total = count_steps(o, train);
-    const double t_start = now_s();
+    double t_start = now_s();  /* moved later by the time spent paused */
     const long tokens0 = r.tokens;
     TrainProgress p = {0};
     p.total_steps = r.total;
@@ -455,7 +462,9 @@ int train_run(const TrainOptions *o, const Model *base, const Dataset *train, co
             p.best_valid_loss = r.best;
         }
         log_metrics(&r, &p);
-        TrainAction a = ask(cb, ctx, &p);
+        double paused_s;
+        TrainAction a = ask(cb, ctx, &p, &paused_s);
+        t_start += paused_s;
         if (a == TRAIN_STOP) {
             res->stopped = 1;
             stop = 1;

@@ -319,6 +319,27 @@ static TrainAction stop_at_7(void *ctx, const TrainProgress *p)
     return p->step >= 7 ? TRAIN_STOP : TRAIN_GO;
 }
 
+/* Pauses at step 3 until the callback has been asked 8 more times (about
+ * 0.8 s of 100 ms naps), reporting the progress it sees while paused. */
+typedef struct Pauser {
+    int asked_paused;
+    double elapsed_before, elapsed_after;
+} Pauser;
+
+static TrainAction pause_at_3(void *ctx, const TrainProgress *p)
+{
+    Pauser *pz = ctx;
+    if (p->step == 3 && !p->paused)
+        pz->elapsed_before = p->elapsed_s;
+    if (p->step == 4)
+        pz->elapsed_after = p->elapsed_s;
+    if (p->step == 3 && pz->asked_paused < 8) {
+        pz->asked_paused += p->paused;
+        return TRAIN_PAUSE;
+    }
+    return TRAIN_GO;
+}
+
 static void test_stop(void)
 {
     Err e = {{0}};
@@ -344,6 +365,16 @@ static void test_stop(void)
     /* a resume with other settings is refused, by name */
     o.batch = 3;
     CHECK(train_run(&o, &m, &d, NULL, NULL, NULL, &res, &e) != 0 && strstr(e.msg, "other settings"));
+    /* time spent paused is not training time: step 4's elapsed is step 3's
+     * plus one step, not plus the 0.8 s pause */
+    char *runs_p = path_in("run-pause");
+    o.batch = 2, o.resume = 0, o.steps = 5, o.run_dir = runs_p;
+    Pauser pz = {0};
+    CHECK(train_run(&o, &m, &d, NULL, pause_at_3, &pz, &res, &e) == 0);
+    CHECKF(pz.asked_paused == 8 && pz.elapsed_after - pz.elapsed_before < 0.4,
+           "paused %d times; elapsed %.3f s at step 3, %.3f s at step 4", pz.asked_paused, pz.elapsed_before,
+           pz.elapsed_after);
+    free(runs_p);
     free(cfgp);
     dataset_free(&d);
     model_free(&m);

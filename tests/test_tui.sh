@@ -15,7 +15,8 @@ BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN")
 DIR=$ROOT/build/tui-test
 P=$DIR/proj
 SOCK=infuse-test-$$
-T="tmux -L $SOCK"
+SERVER=0
+T="tmux -L $SOCK-0"
 passed=0 failed=0
 
 ok() { passed=$((passed + 1)); }
@@ -38,6 +39,14 @@ wait_for() {
 keys() { $T send-keys -t wb "$@"; }
 text() { $T send-keys -t wb -l -- "$1"; }
 journal_has() { grep -Eq -- "$1" "$P/data/qa.jsonl.journal" "$P/data/qa.jsonl" 2>/dev/null; }
+# open: infuse in a new tmux server each time (a killed server may still
+# hold its socket for a moment, and a new session would go to it)
+open() {
+    [ "$SERVER" -gt 0 ] && $T kill-server 2>/dev/null
+    SERVER=$((SERVER + 1))
+    T="tmux -L $SOCK-$SERVER"
+    $T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; echo EXIT \$?; sleep 30"
+}
 finish() {
     $T kill-server 2>/dev/null
     echo "$passed passed, $failed failed"
@@ -100,7 +109,7 @@ check "fixture store imported" test -s "$P/data/qa.jsonl"
 # ---- open the workbench ----
 # an ASan build's report (leaks at exit included) goes to a file, checked at the end
 export ASAN_OPTIONS="detect_leaks=1:log_path=$DIR/asan"
-$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; echo EXIT \$?; sleep 30"
+open
 check "opens on the Review pane" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
 check "Review counts by status" wait_for "6 records: 4 pending, 2 approved, 0 rejected" 5
 check "Review lists the records" wait_for "What does SCP stand for in CLaRa" 2
@@ -196,10 +205,9 @@ check "the run ends" wait_for "finished +step 6/6" 60
 keys q
 check "q quits when idle" wait_for "^EXIT 0" 10
 check "no sanitizer report (ASan builds)" test -z "$(ls "$DIR"/asan.* 2>/dev/null)"
-$T kill-server 2>/dev/null
 
 # ---- kill -9 while editing: nothing acknowledged is lost ----
-$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; sleep 30"
+open
 check "opens again" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
 keys Home e End
 text " (checked)"
@@ -219,8 +227,7 @@ check "after kill -9: the golden mark is there" grep -q '"id":4,.*"golden":true'
 check "after kill -9: unsaved typing is not" test -n "${out##*unsaved typing*}"
 
 # ---- SIGTERM (a closed terminal, a shutdown): leaves like q ----
-$T kill-server 2>/dev/null
-$T -f /dev/null new-session -d -s wb -x 100 -y 30 -c "$P" "$BIN; echo EXIT \$?; sleep 30"
+open
 check "opens a third time" wait_for "1 Review +2 Train +3 Bench +4 Chat" 10
 keys r                # record 1 rejected: a change in the journal
 sleep 0.3

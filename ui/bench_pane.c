@@ -30,6 +30,8 @@ typedef struct JobCtx {
 typedef struct Bench {
     BenchJob bj;
     int have_job;           /* bj was prepared (and must be freed) */
+    BenchJob prev;          /* the last complete run, kept while a new one runs */
+    int have_prev;
     long job;               /* running job id, 0 when none */
     int prepared;           /* items readable */
     int done_rows;          /* rows readable */
@@ -46,7 +48,7 @@ static const PaneKey bench_keys[] = {
     {"b", "run the benchmark (Enter too, before the first run)", "run"},
     {"Esc", "stop the run", "stop"},
     {"Left/Right", "choose the stage whose answer is shown", "stage"},
-    {"w", "only questions some stage got wrong", "wrong only"},
+    {"w", "only questions some stage got wrong (base gets most wrong)", "wrong only"},
     {"J", "jump to the QA records about this question (Review)", "records"},
     {"m", "export Markdown and JSON (runs/bench-*.md, .json)", "export"},
     {"Up/Down", "select a question (PgUp, PgDn, Home, End)", NULL},
@@ -118,8 +120,16 @@ static void start(Bench *b, Workbench *wb)
         wb_message(wb, UI_WARN, "the engine is busy with another job; wait for it or stop it");
         return;
     }
-    if (b->have_job)
+    /* a complete run is kept until the new one completes: stopping the
+     * new one brings it back */
+    if (b->have_job && b->complete) {
+        if (b->have_prev)
+            bench_job_free(&b->prev);
+        b->prev = b->bj;
+        b->have_prev = 1;
+    } else if (b->have_job) {
         bench_job_free(&b->bj);
+    }
     b->have_job = 1;
     memset(&b->bj, 0, sizeof b->bj);
     b->prepared = b->done_rows = b->complete = b->stale = 0;
@@ -169,6 +179,19 @@ static void bench_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
         if (ev->status == WORKER_OK) {
             b->complete = 1;
             snprintf(b->status, sizeof b->status, "finished");
+            if (b->have_prev)
+                bench_job_free(&b->prev);
+            b->have_prev = 0;
+        } else if (b->have_prev) {
+            bench_job_free(&b->bj);
+            b->bj = b->prev;
+            b->have_prev = 0;
+            b->prepared = b->complete = 1;
+            b->done_rows = b->bj.n_items;
+            snprintf(b->status, sizeof b->status, "%s; showing the previous run", ev->status == WORKER_CANCELLED ?
+                     "stopped" : ev->text ? ev->text : "failed");
+            if (ev->status == WORKER_FAILED)
+                wb_message(wb, UI_BAD, "benchmark: %s", ev->text ? ev->text : "failed");
         } else {
             snprintf(b->status, sizeof b->status, "%s", ev->status == WORKER_CANCELLED ? "stopped" :
                      ev->text ? ev->text : "failed");
@@ -242,8 +265,10 @@ static void draw_summary(Bench *b, int y, int x, int w)
         partial_sum(b, s, &m);
         char acc[32], gold[32], probe[32], dec[32] = "-";
         snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, pct(m.correct, m.n));
-        snprintf(gold, sizeof gold, "%d/%d %d%%", m.golden_correct, m.n_golden, pct(m.golden_correct, m.n_golden));
-        snprintf(probe, sizeof probe, "%d/%d %d%%", m.probe_correct, m.n_probe, pct(m.probe_correct, m.n_probe));
+        snprintf(gold, sizeof gold, m.n_golden ? "%d/%d %d%%" : "-", m.golden_correct, m.n_golden,
+                 pct(m.golden_correct, m.n_golden));
+        snprintf(probe, sizeof probe, m.n_probe ? "%d/%d %d%%" : "-", m.probe_correct, m.n_probe,
+                 pct(m.probe_correct, m.n_probe));
         if (b->complete)
             snprintf(dec, sizeof dec, "%.0f", m.decode_tps);
         ui_printf(stdscr, y + 1 + s, x, w, s == b->col ? UI_ACCENT : UI_NORMAL, "%-8s %-15s %6.3f %7.3f  %-13s %-13s %9s",
@@ -314,6 +339,8 @@ static void draw_detail(Bench *b, int y, int x, int h, int w)
             continue;
         for (size_t k = 0; k < n && (int)k < rows; k++) {
             size_t len = lines[k].end - lines[k].start;
+            while (len && texts[c][lines[k].start + len - 1] == ' ') /* the break's spaces */
+                len--;
             char *row = strndup(texts[c] + lines[k].start, len);
             if (row)
                 ui_put(stdscr, y + 1 + (int)k, x + (c ? half + 1 : 0), cw, row, UI_NORMAL);
@@ -337,7 +364,8 @@ static void bench_draw(Pane *p, Workbench *wb, int y, int x, int h, int w)
 {
     Bench *b = p->self;
     UiRole role = b->job ? UI_WARN : b->complete ? UI_GOOD : UI_DIM;
-    ui_printf(stdscr, y, x + 1, w - 2, role, "%s%s", b->status[0] ? b->status : "b runs the benchmark",
+    ui_printf(stdscr, y, x + 1, w - 2, role, "%s%s%s", b->status[0] ? b->status : "b runs the benchmark",
+              b->wrong_only ? "  [only questions some stage got wrong]" : "",
               b->stale ? "  (an adapter changed since: b runs it again)" : "");
     if (!b->prepared)
         return;
@@ -455,6 +483,8 @@ static void bench_destroy(Pane *p)
         return;
     if (b->have_job)
         bench_job_free(&b->bj);
+    if (b->have_prev)
+        bench_job_free(&b->prev);
     free(b->view);
     free(b);
     p->self = NULL;

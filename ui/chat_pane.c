@@ -494,7 +494,7 @@ static void chat_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
         c->job = 0;
         c->n_run = 0;
         if (ev->status == WORKER_OK) {
-            snprintf(c->status, sizeof c->status, "answered in %.1f s; Ctrl-G / Ctrl-P: the picked answer as a record",
+            snprintf(c->status, sizeof c->status, "answered in %.1f s; Ctrl-G/Ctrl-P: answer to Review",
                      wb_now() - c->t_start);
             c->status_role = UI_DIM;
         } else if (ev->status == WORKER_CANCELLED) {
@@ -648,14 +648,17 @@ static void draw_footer(Chat *c, Workbench *wb, Stage *s, int y, int x, int w)
                  c->job && worker_current(wb->worker, NULL, 0) != c->job ? "queued" : "loading, prefill...");
         break;
     case EX_RUNNING:
-        snprintf(line, sizeof line, "%d tok  %.1f tok/s", t->n_gen, tps);
+        snprintf(line, sizeof line, "%d tok %.0f tok/s", t->n_gen, tps);
         role = UI_ACCENT;
         break;
     case EX_DONE:
-        snprintf(line, sizeof line, "%d tok  %.1f tok/s  %s", t->n_gen, tps, gen_stop_name((GenStop)t->stop));
+        /* short words: the footer is as narrow as a column */
+        snprintf(line, sizeof line, "%d tok %.0f tok/s %s", t->n_gen, tps,
+                 t->stop == GEN_STOP_LENGTH ? "max" : t->stop == GEN_STOP_CONTEXT ? "ctx full" :
+                 t->stop == GEN_STOP_STRING ? "stop" : gen_stop_name((GenStop)t->stop));
         break;
     case EX_STOPPED:
-        snprintf(line, sizeof line, "%d tok  %.1f tok/s  stopped", t->n_gen, tps);
+        snprintf(line, sizeof line, "%d tok %.0f tok/s stopped", t->n_gen, tps);
         role = UI_WARN;
         break;
     case EX_FAILED:
@@ -732,12 +735,12 @@ static void chat_draw(Pane *p, Workbench *wb, int y, int x, int h, int w)
         empty &= c->st[c->cols[k]].n_ex == 0;
     if (empty)
         ui_put(stdscr, by + 1, x + 1, c->col_w[0] - 2,
-               wb->cfg.model ? "Ask below: every column answers the same question at once."
+               wb->cfg.model ? "Ask below: all columns answer."
                              : "No model: set model: in infuse.yaml.",
                wb->cfg.model ? UI_DIM : UI_WARN);
     /* status: what the job does, and the sampling settings on the right */
     char samp[160];
-    snprintf(samp, sizeof samp, " temp %.1f%s  top_k %d  top_p %.2f  max %d ", (double)c->temperature,
+    snprintf(samp, sizeof samp, " temp %.1f%s top_k %d top_p %.2f max %d ", (double)c->temperature,
              c->temperature == 0 ? " (greedy)" : "", wb->cfg.top_k, (double)wb->cfg.top_p, c->max_tokens);
     int sw = (int)tw_width(samp, strlen(samp));
     if (sw > w / 2)

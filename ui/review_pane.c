@@ -176,11 +176,13 @@ static QaRecord *selected(Review *rv, Workbench *wb)
     return &store(wb)->r[rv->rows[rv->sel]];
 }
 
+/* Marked records the list shows. */
 static int n_marked(const Review *rv, const QaStore *s)
 {
+    (void)s;
     int n = 0;
-    for (size_t i = 0; i < s->n && i < rv->n_marked_cap; i++)
-        n += rv->marked[i] != 0;
+    for (size_t i = 0; i < rv->n_rows; i++)
+        n += rv->marked[rv->rows[i]] != 0;
     return n;
 }
 
@@ -234,6 +236,9 @@ static int op_apply(QaStore *s, const Op *o, int back, Err *e)
 
 static void recheck(Review *rv, Workbench *wb)
 {
+    /* a text changed (an edit, its undo, a new record): count again lazily */
+    for (size_t i = 0; i < rv->n_marked_cap; i++)
+        rv->tokens[i] = -2;
     if (!rv->checker_ok)
         return;
     Err e;
@@ -292,22 +297,20 @@ static void undo_redo(Review *rv, Workbench *wb, int redo)
     refilter(rv, wb);
 }
 
-/* The records a key acts on: the marked ones, else the selected one. */
+/* The records a key acts on: the marked ones that the list shows (a mark
+ * hidden by a filter or search is not acted on blindly), else the
+ * selected one. */
 static size_t targets(Review *rv, Workbench *wb, size_t **out)
 {
-    QaStore *s = store(wb);
-    int m = n_marked(rv, s);
-    *out = malloc(((size_t)m + 1) * sizeof **out);
+    *out = malloc((rv->n_rows + 1) * sizeof **out);
     if (!*out)
         return 0;
     size_t n = 0;
-    if (m) {
-        for (size_t i = 0; i < s->n; i++)
-            if (rv->marked[i])
-                (*out)[n++] = i;
-    } else if (selected(rv, wb)) {
+    for (size_t i = 0; i < rv->n_rows; i++)
+        if (rv->marked[rv->rows[i]])
+            (*out)[n++] = rv->rows[i];
+    if (!n && selected(rv, wb))
         (*out)[n++] = rv->rows[rv->sel];
-    }
     return n;
 }
 
@@ -550,11 +553,13 @@ static void draw_counts(Review *rv, Workbench *wb, int y, int x, int w)
         snprintf(filt, sizeof filt, "flag %s", qa_flag_name(rv->flag_filter));
     else
         snprintf(filt, sizeof filt, "%s", filter_name[rv->filter]);
-    int len = snprintf(line, sizeof line, "%d records: %d pending, %d approved, %d rejected, %d golden, %d flagged | "
-                       "showing %zu (%s)", c[F_ALL], c[F_PENDING], c[F_APPROVED], c[F_REJECTED], c[F_GOLDEN],
-                       c[F_FLAGGED], rv->n_rows, filt);
+    /* what the list shows first: the counts may be cut, the state not */
+    int len = snprintf(line, sizeof line, "showing %zu (%s)", rv->n_rows, filt);
     if (m && len > 0 && (size_t)len < sizeof line)
-        snprintf(line + len, sizeof line - (size_t)len, ", %d marked", m);
+        len += snprintf(line + len, sizeof line - (size_t)len, ", %d marked", m);
+    if (len > 0 && (size_t)len < sizeof line)
+        snprintf(line + len, sizeof line - (size_t)len, " | %d records: %d pending, %d approved, %d rejected, %d golden, %d flagged",
+                 c[F_ALL], c[F_PENDING], c[F_APPROVED], c[F_REJECTED], c[F_GOLDEN], c[F_FLAGGED]);
     ui_putw(stdscr, y, x, w, line, UI_TITLE);
 }
 
@@ -748,6 +753,9 @@ static int review_key(Pane *p, Workbench *wb, wint_t key, int is_fn)
     if (!wb->store_open)
         return 0;
     p->needs_redraw = 1;
+    /* pane switching reaches the workbench even from a text field */
+    if (is_fn && (key == KEY_BTAB ? !rv->editing : key >= KEY_F(1) && key <= KEY_F(4)))
+        return p->needs_redraw = 0, 0;
     if (rv->editing)
         return editor_key(rv, wb, key, is_fn);
     if (rv->searching)

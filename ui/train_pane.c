@@ -20,6 +20,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fsutil.h"
 #include "lossplot.h"
 #include "run_metrics.h"
 #include "train_job.h"
@@ -70,7 +71,7 @@ static const PaneKey train_keys[] = {
     {"c / s", "choose CPT (corpus text) or SFT (QA pairs)", "stage"},
     {"Enter", "start training the chosen stage", "start"},
     {"p", "pause / resume", "pause"},
-    {"x", "stop (the adapter of the last checkpoint is kept)", "stop"},
+    {"x", "stop (the stage's adapter stays as it was; the run's own is in its run folder)", "stop"},
     {"e", "EMA smoothing of the train line", "EMA"},
     {"l", "log-scale loss axis", NULL},
     {"b", "braille / ASCII chart", NULL},
@@ -181,17 +182,36 @@ static int run_job(WorkerJob *job, void *ctx)
         *d = tj.data;
         worker_post_user(job, EV_DATA, d, free);
     }
+    /* The run writes its adapter inside its run folder; only a run that
+     * finishes replaces the stage's adapter (adapters/sft), so stopping a
+     * run early never throws away the adapter Bench and Chat use. */
+    char *final = tj.output, *staged = fs_join(tj.run_dir, "adapter");
+    if (!staged) {
+        train_job_free(&tj);
+        return err_set(e, "out of memory");
+    }
+    tj.output = staged;
+    tj.opts.output = staged;
     CbCtx cb = {job, jc};
     int rc = worker_job_cancelled(job) ? 0 : train_job_run(&tj, on_progress, &cb, e);
     flush_losses(&cb);
+    if (rc == 0 && !tj.result.stopped) {
+        rc = fs_replace_dir(staged, final, e);
+        if (rc == 0)
+            worker_post_log(job, "adapter written to %s", final);
+    } else if (rc == 0) {
+        worker_post_log(job, "stopped: %s is unchanged; this run's adapter is in %s", final, staged);
+    }
     if (rc == 0) {
         TrainResult *r = malloc(sizeof *r);
         if (r) {
             *r = tj.result;
             worker_post_user(job, EV_RESULT, r, free);
         }
-        worker_post_log(job, "adapter written to %s", tj.opts.output);
     }
+    tj.output = final;
+    tj.opts.output = final;
+    free(staged);
     train_job_free(&tj);
     return rc;
 }
@@ -278,15 +298,12 @@ static void train_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
             chat_pane_adapter_changed(&wb->panes[PANE_CHAT], wb, st);
         } else if (ev->status == WORKER_CANCELLED) {
             t->state = 3;
-            if (t->have_result) { /* stopped between steps: the adapter so far was written */
-                const char *st = stage_names[t->stage];
-                wb_message(wb, UI_WARN, "%s stopped at step %ld: Bench and Chat use this %s adapter", st,
-                           t->result.steps, st);
-                bench_pane_adapter_changed(&wb->panes[PANE_BENCH], wb, st);
-                chat_pane_adapter_changed(&wb->panes[PANE_CHAT], wb, st);
-            } else {
+            const ConfigStage *cs = t->stage ? &wb->cfg.train.sft : &wb->cfg.train.cpt;
+            if (t->have_result)
+                wb_message(wb, UI_WARN, "%s stopped at step %ld; %s is unchanged (the run's adapter stays in its run folder)",
+                           stage_names[t->stage], t->result.steps, cs->output ? cs->output : "the adapter");
+            else
                 wb_message(wb, UI_WARN, "training stopped before it began; no adapter written");
-            }
         } else {
             t->state = 4;
             wb_message(wb, UI_BAD, "training failed: %s", ev->text ? ev->text : "");
@@ -356,8 +373,11 @@ static void draw_stats(Train *t, int y, int x, int w)
     ui_printf(stdscr, y, x, w, t->state == 1 ? (paused ? UI_WARN : UI_GOOD) : UI_NORMAL,
               "%s  step %ld/%ld  epoch %ld  loss %.4f  valid %s  lr %.2e  |g| %.3f", paused ? "PAUSED" : state[t->state],
               p->step, p->total_steps, p->epoch, p->loss, valid, p->lr, p->grad_norm);
-    ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%.0f tokens/s  elapsed %s  ETA %s  %ld tokens", p->tokens_per_s, el, eta,
-              p->tokens);
+    if (t->state == 1)
+        ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%.0f tokens/s  elapsed %s  ETA %s  %ld tokens", p->tokens_per_s, el,
+                  eta, p->tokens);
+    else
+        ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%.0f tokens/s  took %s  %ld tokens", p->tokens_per_s, el, p->tokens);
 }
 
 static UiRole cell_role(LossPlotStyle s)
@@ -406,8 +426,8 @@ static void train_draw(Pane *p, Workbench *wb, int y, int x, int h, int w)
     xx += ui_put(stdscr, y, xx, w, "Stage: ", UI_TITLE);
     for (int i = 0; i < 2; i++)
         xx += ui_printf(stdscr, y, xx, w - xx, i == t->stage ? UI_SELECT : UI_DIM, " %s ", i ? "SFT" : "CPT") + 1;
-    ui_printf(stdscr, y, xx + 1, w - xx - 1, UI_DIM, "previous run: %s%s", t->prev_run[0] ? t->prev_run : "none",
-              t->popt.smooth ? "  [EMA]" : "");
+    ui_printf(stdscr, y, xx + 1, w - xx - 1, UI_DIM, "previous run: %s%s%s%s", t->prev_run[0] ? t->prev_run : "none",
+              t->popt.smooth ? "  [EMA]" : "", t->popt.log_y ? "  [log]" : "", t->popt.braille ? "" : "  [ASCII]");
     draw_settings(t, wb, y + 1, x + 1, w - 2);
     draw_stats(t, y + 5, x + 1, w - 2);
     int log_h = h >= 30 ? 6 : 3;
@@ -454,8 +474,10 @@ static int train_key(Pane *p, Workbench *wb, wint_t key, int is_fn)
         return 1;
     case '\r': case '\n': start(t, wb); return 1;
     case 'p':
-        if (!t->job)
+        if (!t->job) {
+            wb_message(wb, UI_NORMAL, "no run to pause: Enter starts one");
             return 1;
+        }
         if (worker_paused(wb->worker))
             worker_resume(wb->worker);
         else
@@ -467,6 +489,8 @@ static int train_key(Pane *p, Workbench *wb, wint_t key, int is_fn)
             worker_resume(wb->worker);
             worker_cancel(wb->worker, t->job);
             wb_message(wb, UI_WARN, "stopping after this step");
+        } else {
+            wb_message(wb, UI_NORMAL, "no run to stop");
         }
         return 1;
     case 'e': t->popt.smooth = !t->popt.smooth; return 1;

@@ -63,6 +63,8 @@ void wb_show_pane(Workbench *wb, int pane)
 {
     if (pane < 0 || pane >= PANE_COUNT)
         return;
+    if (pane != wb->active)
+        wb->message[0] = 0; /* a message belongs to the pane it came from */
     wb->active = pane;
     Pane *p = &wb->panes[pane];
     if (p->on_show)
@@ -154,7 +156,7 @@ static int help_lines(Workbench *wb, const char **key, const char **what, int ma
 
 static void draw_help(Workbench *wb)
 {
-    int w = wb->cols - 4 < 90 ? wb->cols - 4 : 90, h = wb->rows - 3;
+    int w = wb->cols - 4 < 120 ? wb->cols - 4 : 120, h = wb->rows - 3;
     int x0 = (wb->cols - w) / 2, y0 = 1;
     const char *key[128], *what[128];
     int n = help_lines(wb, key, what, 128), rows = h - 2;
