@@ -117,6 +117,8 @@ TwCluster tw_cluster(const char *str, size_t n, size_t pos)
     int pict = is_pict(u.cp), wide = 0, emoji = uc_is_property_emoji(u.cp);
     int w = uc_width(u.cp, "UTF-8");
     w = w > 0 ? w : 0;
+    /* pictographs joined by U+200D: the sum of their widths (see the header) */
+    int zsum = pict ? (w > 1 ? 2 : 1) : 0;
     while (pos + c.len < n) {
         Unit v = unit_at(s, n, pos + c.len);
         if (v.bad)
@@ -127,6 +129,10 @@ TwCluster tw_cluster(const char *str, size_t n, size_t pos)
         if ((a == GBP_ZWJ && pict == 2 && b_pict) || (a == GBP_RI && b == GBP_RI) ||
             (v.cp == 0xfe0f && emoji))
             wide = 1;
+        if (a == GBP_ZWJ && pict == 2 && b_pict) {
+            int vw = uc_width(v.cp, "UTF-8");
+            zsum += vw > 1 ? 2 : 1;
+        }
         if (!w) {
             int vw = uc_width(v.cp, "UTF-8");
             w = vw > 0 ? vw : 0;
@@ -139,6 +145,8 @@ TwCluster tw_cluster(const char *str, size_t n, size_t pos)
     if (!w)
         c.kind = TW_CONTROL;
     c.width = wide || w >= 2 ? 2 : 1;
+    if (zsum > c.width)
+        c.width = zsum;
     return c;
 }
 

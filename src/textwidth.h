@@ -11,7 +11,12 @@
  * A cluster's width is the width of its first character that has one
  * (libunistring's uc_width, East Asian ambiguous characters narrow),
  * clamped to 1..2, and 2 for an emoji presentation sequence (an emoji
- * followed by U+FE0F), pictographs joined by U+200D and a flag.  Every
+ * followed by U+FE0F) and a flag.  Pictographs joined by U+200D (a family
+ * emoji) take the sum of their widths, 6 for man-woman-girl: terminals
+ * that measure by character (tmux, xterm, VTE) draw each one in its own
+ * cells, and counting fewer columns than a terminal draws pushes the rest
+ * of the line over the edge, where counting more (kitty, WezTerm draw one
+ * 2-column glyph) only leaves blanks.  Every
  * cluster takes at least one column, so the cursor is always visible;
  * clusters a terminal would not draw come back as TW_CONTROL or TW_INVALID
  * and the caller draws a one-column stand-in instead of their bytes.

@@ -331,12 +331,12 @@ static void test_vertical(void)
     te_free(&t);
 
     /* Up and down move across clusters, never into them:
-     * "e+acute x" 0-4, "family y" 5-24 */
-    CHECK(init(&t, "e" ACUTE "x\n" FAMILY "y") == 0);
-    te_set_cursor(&t, 4);                       /* column 2 */
-    CHECK(te_down(&t, 0) == 1 && t.cur == 23);  /* after the family, at column 2 */
+     * "e+acute xxxxxx" 0-9, "family y" 10-29 (the family is 6 columns) */
+    CHECK(init(&t, "e" ACUTE "xxxxxx\n" FAMILY "y") == 0);
+    te_set_cursor(&t, 8);                       /* column 6 */
+    CHECK(te_down(&t, 0) == 1 && t.cur == 28);  /* after the family, at column 6 */
     te_set_cursor(&t, 3);                       /* column 1 */
-    CHECK(te_down(&t, 0) == 1 && t.cur == 5);   /* column 1 is inside the family */
+    CHECK(te_down(&t, 0) == 1 && t.cur == 10);  /* column 1 is inside the family */
     CHECK(te_up(&t, 0) == 1 && t.cur == 3);
     te_free(&t);
 }
