@@ -638,9 +638,9 @@ static void draw_detail(Review *rv, Workbench *wb, int y, int x, int h, int w)
     if (n >= 0)
         snprintf(tok, sizeof tok, "  %d/%d tokens%s", n, wb->cfg.train.sft.seq_len,
                  n > wb->cfg.train.sft.seq_len ? " (truncated)" : "");
-    snprintf(head, sizeof head, "#%ld  %s%s%s  %s%s  %zu edits", r->id, r->deleted ? "deleted, " : "",
+    snprintf(head, sizeof head, "#%ld  %s%s%s  %s%s  %zu change%s in its history", r->id, r->deleted ? "deleted, " : "",
              qa_status_name(r->status), r->golden ? ", golden" : "", r->source[0] ? r->source : "(no source)", tok,
-             r->n_hist);
+             r->n_hist, r->n_hist == 1 ? "" : "s");
     ui_putw(stdscr, y++, x, w, head, UI_TITLE);
     draw_wrapped("Q ", r->question, &y, x, y_end, w, UI_NORMAL);
     draw_wrapped("A ", r->answer, &y, x, y_end, w, UI_NORMAL);
