@@ -669,9 +669,10 @@ static void draw_editor(Review *rv, Workbench *wb, int y, int x, int h, int w)
     if (ha < 1)
         ha = 1;
     rv->field_width = (size_t)(w - 4);
-    ui_put(stdscr, y + 1, x, w, "Question", rv->field == 0 ? UI_ACCENT : UI_DIM);
+    /* the field with the keys is marked in text too, for monochrome */
+    ui_put(stdscr, y + 1, x, w, rv->field == 0 ? "> Question (editing)" : "  Question", rv->field == 0 ? UI_ACCENT : UI_DIM);
     field_draw(stdscr, &rv->fq, y + 2, x + 2, hq, w - 3, &rv->scroll_q, rv->field == 0, UI_NORMAL);
-    ui_put(stdscr, y + 2 + hq, x, w, "Answer", rv->field == 1 ? UI_ACCENT : UI_DIM);
+    ui_put(stdscr, y + 2 + hq, x, w, rv->field == 1 ? "> Answer (editing)" : "  Answer", rv->field == 1 ? UI_ACCENT : UI_DIM);
     field_draw(stdscr, &rv->fa, y + 3 + hq, x + 2, ha, w - 3, &rv->scroll_a, rv->field == 1, UI_NORMAL);
 }
 

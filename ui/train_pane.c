@@ -434,6 +434,8 @@ static void train_draw(Pane *p, Workbench *wb, int y, int x, int h, int w)
     int chart_h = h - 8 - log_h;
     if (chart_h >= 4)
         draw_chart(t, y + 7, x, chart_h, w);
+    else
+        ui_put(stdscr, y + 7, x + 1, w - 2, "(the loss chart needs a taller terminal)", UI_DIM);
     int ly = y + h - log_h;
     mvwhline(stdscr, ly - 1 < y + 7 ? y + 7 : ly - 1, x, ACS_HLINE, w);
     int first = t->log_n - log_h - t->log_scroll;
