@@ -297,6 +297,34 @@ static char *parent_dir(const char *path)
     return d;
 }
 
+/* Reads PATH and then the journal; -1 on a read error.  *torn_keep gets
+ * the length of the journal's complete lines when its last line is torn
+ * (a crash mid-write), else -1. */
+static int read_both(QaStore *s, off_t *torn_keep, Err *e)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    int rc = 0;
+    *torn_keep = -1;
+    if (fs_exists(s->path)) {
+        if (!(buf = fs_read_all(s->path, &len, e)))
+            return -1;
+        rc = each_line(s, buf, len, main_line, e);
+        free(buf);
+    }
+    if (rc == 0 && fs_exists(s->journal_path)) {
+        if (!(buf = fs_read_all(s->journal_path, &len, e)))
+            return -1;
+        rc = each_line(s, buf, len, journal_line, e);
+        if (rc == 0 && len && buf[len - 1] != '\n') {
+            const char *last = memrchr(buf, '\n', len);
+            *torn_keep = last ? (off_t)(last - buf) + 1 : 0;
+        }
+        free(buf);
+    }
+    return rc;
+}
+
 int qa_store_open(QaStore *s, const char *path, Err *e)
 {
     memset(s, 0, sizeof *s);
@@ -323,56 +351,17 @@ int qa_store_open(QaStore *s, const char *path, Err *e)
         else if (flock(s->jfd, LOCK_EX | LOCK_NB) != 0)
             rc = err_set(e, "%s: in use by another infuse process", path);
     }
-    char *buf = NULL;
-    size_t len = 0;
-    if (rc == 0 && fs_exists(path)) {
-        if (!(buf = fs_read_all(path, &len, e)))
-            rc = -1;
-        if (rc == 0)
-            rc = each_line(s, buf, len, main_line, e);
-        free(buf);
-        buf = NULL;
-    }
-    if (rc == 0) {
-        if (!(buf = fs_read_all(s->journal_path, &len, e)))
-            rc = -1;
-        if (rc == 0)
-            rc = each_line(s, buf, len, journal_line, e);
-    }
+    off_t keep = -1;
+    if (rc == 0)
+        rc = read_both(s, &keep, e);
     /* A torn tail would glue itself to the next entry: cut it off. */
-    if (rc == 0 && buf && len && buf[len - 1] != '\n') {
-        const char *last = memrchr(buf, '\n', len);
-        off_t keep = last ? (off_t)(last - buf) + 1 : 0;
-        if (ftruncate(s->jfd, keep) != 0 || fdatasync(s->jfd) != 0)
-            rc = err_set(e, "%s: cannot cut the incomplete entry: %s", s->journal_path, strerror(errno));
-    }
-    free(buf);
+    if (rc == 0 && keep >= 0 && (ftruncate(s->jfd, keep) != 0 || fdatasync(s->jfd) != 0))
+        rc = err_set(e, "%s: cannot cut the incomplete entry: %s", s->journal_path, strerror(errno));
     if (rc != 0) {
         qa_store_close(s);
         return -1;
     }
     return 0;
-}
-
-/* Reads PATH and then the journal; -1 on a read error. */
-static int read_both(QaStore *s, Err *e)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    int rc = 0;
-    if (fs_exists(s->path)) {
-        if (!(buf = fs_read_all(s->path, &len, e)))
-            return -1;
-        rc = each_line(s, buf, len, main_line, e);
-        free(buf);
-    }
-    if (rc == 0 && fs_exists(s->journal_path)) {
-        if (!(buf = fs_read_all(s->journal_path, &len, e)))
-            return -1;
-        rc = each_line(s, buf, len, journal_line, e);
-        free(buf);
-    }
-    return rc;
 }
 
 static int same_file(const struct stat *a, const struct stat *b)
@@ -398,7 +387,8 @@ int qa_store_open_snapshot(QaStore *s, const char *path, Err *e)
          * the journal belongs to the PATH we read (see qa_store.h). */
         struct stat before = {0}, after = {0};
         int had = stat(path, &before) == 0;
-        int rc = read_both(s, e);
+        off_t torn; /* left in place: the writer may be mid-append */
+        int rc = read_both(s, &torn, e);
         int has = stat(path, &after) == 0;
         if (rc != 0) {
             qa_store_close(s);

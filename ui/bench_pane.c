@@ -337,15 +337,9 @@ static void draw_detail(Bench *b, int y, int x, int h, int w)
         int cw = c ? w - half - 1 : half - 1;
         if (tw_wrap(texts[c], strlen(texts[c]), (size_t)cw, &lines, &n, &e) != 0)
             continue;
-        for (size_t k = 0; k < n && (int)k < rows; k++) {
-            size_t len = lines[k].end - lines[k].start;
-            while (len && texts[c][lines[k].start + len - 1] == ' ') /* the break's spaces */
-                len--;
-            char *row = strndup(texts[c] + lines[k].start, len);
-            if (row)
-                ui_put(stdscr, y + 1 + (int)k, x + (c ? half + 1 : 0), cw, row, UI_NORMAL);
-            free(row);
-        }
+        for (size_t k = 0; k < n && (int)k < rows; k++)
+            ui_put_row(stdscr, y + 1 + (int)k, x + (c ? half + 1 : 0), cw, texts[c], lines[k].start, lines[k].end,
+                       UI_NORMAL);
         free(lines);
     }
     if (it->n_keywords && i < b->done_rows) {

@@ -318,7 +318,7 @@ static void ask(Pane *p, Chat *c, Workbench *wb)
     c->job = id;
     memcpy(c->run, c->cols, sizeof c->run);
     c->n_run = c->n_cols;
-    c->t_start = wb_now();
+    c->t_start = cli_now();
     snprintf(c->status, sizeof c->status, "asking %d stage%s", c->n_cols, c->n_cols == 1 ? "" : "s");
     c->status_role = UI_DIM;
     history_push(c, q);
@@ -495,7 +495,7 @@ static void chat_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
         c->n_run = 0;
         if (ev->status == WORKER_OK) {
             snprintf(c->status, sizeof c->status, "answered in %.1f s; Ctrl-G/Ctrl-P: answer to Review",
-                     wb_now() - c->t_start);
+                     cli_now() - c->t_start);
             c->status_role = UI_DIM;
         } else if (ev->status == WORKER_CANCELLED) {
             snprintf(c->status, sizeof c->status, "stopped");
@@ -513,23 +513,6 @@ static void chat_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
 }
 
 /* ---- drawing ---- */
-
-/* s[start, end) without the spaces at the row's end, cut to w columns. */
-static void put_slice(int y, int x, int w, const char *s, size_t start, size_t end, UiRole role)
-{
-    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\n'))
-        end--;
-    char buf[1024];
-    size_t n = end - start;
-    char *t = n < sizeof buf ? buf : malloc(n + 1);
-    if (!t)
-        return;
-    memcpy(t, s + start, n);
-    t[n] = 0;
-    ui_put(stdscr, y, x, w, t, role);
-    if (t != buf)
-        free(t);
-}
 
 /* Rows of s at width w into *rows (none when s is empty or out of memory). */
 static void wrap_into(const char *s, size_t n, size_t w, TwLine **rows, size_t *n_rows)
@@ -574,12 +557,12 @@ static void ex_draw_row(const Exchange *x, int first, size_t r, int y, int xx, i
         r--;
     }
     if (r < x->n_qrows) {
-        put_slice(y, xx, w, x->q, x->qrows[r].start, x->qrows[r].end, UI_ACCENT);
+        ui_put_row(stdscr, y, xx, w, x->q, x->qrows[r].start, x->qrows[r].end, UI_ACCENT);
         return;
     }
     r -= x->n_qrows;
     if (x->a.n && r < x->n_arows) {
-        put_slice(y, xx, w, x->a.s, x->arows[r].start, x->arows[r].end, UI_NORMAL);
+        ui_put_row(stdscr, y, xx, w, x->a.s, x->arows[r].start, x->arows[r].end, UI_NORMAL);
         return;
     }
     if (!x->a.n && (x->state == EX_WAITING || x->state == EX_RUNNING)) {
@@ -592,7 +575,7 @@ static void ex_draw_row(const Exchange *x, int first, size_t r, int y, int xx, i
         r -= x->n_arows;
     }
     if (x->note && r < x->n_nrows)
-        put_slice(y, xx, w, x->note, x->nrows[r].start, x->nrows[r].end, UI_BAD);
+        ui_put_row(stdscr, y, xx, w, x->note, x->nrows[r].start, x->nrows[r].end, UI_BAD);
     else if (r != 0)
         return;
     else if (x->note)
@@ -827,7 +810,7 @@ static int input_key(Pane *p, Chat *c, Workbench *wb, wint_t key, int is_fn)
         return 1;
     }
     /* pane switching: the workbench's (it applies even while we capture) */
-    if ((!is_fn && key == '\t') || (is_fn && (key == KEY_BTAB || (key >= KEY_F(1) && key <= KEY_F(4)))))
+    if ((!is_fn && key == '\t') || (is_fn && key == KEY_BTAB))
         return 0;
     if (is_fn && (key == KEY_LEFT || key == KEY_RIGHT) && c->in.len == 0) {
         pick_column(c, key == KEY_LEFT ? -1 : 1);

@@ -2,6 +2,8 @@
 #ifndef INFUSE_CLI_H
 #define INFUSE_CLI_H
 
+#include <stddef.h>
+
 #include "err.h"
 
 typedef int (*CliFn)(int argc, char **argv);
@@ -29,6 +31,8 @@ int cli_float(const char *opt, const char *s, double *out);
 /* --threads default: all cores. */
 int cli_default_threads(void);
 double cli_now(void);
+/* Seconds as "MM:SS" or "H:MM:SS" (00:00 for a negative or absurd time). */
+void cli_hms(char *buf, size_t n, double s);
 
 
 

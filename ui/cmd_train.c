@@ -29,21 +29,12 @@ typedef struct Live {
     int width;
 } Live;
 
-static void hms(char *buf, size_t n, double s)
-{
-    long t = s > 0 && s < 1e9 ? (long)(s + 0.5) : 0;
-    if (t >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-    else
-        snprintf(buf, n, "%02ld:%02ld", t / 60, t % 60);
-}
-
 static TrainAction progress(void *ctx, const TrainProgress *p)
 {
     Live *l = ctx;
     char el[16], eta[16], val[32] = "";
-    hms(el, sizeof el, p->elapsed_s);
-    hms(eta, sizeof eta, p->eta_s);
+    cli_hms(el, sizeof el, p->elapsed_s);
+    cli_hms(eta, sizeof eta, p->eta_s);
     if (!isnan(p->valid_loss))
         snprintf(val, sizeof val, "  valid %.4f", p->valid_loss);
     char line[256];

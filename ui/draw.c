@@ -61,9 +61,20 @@ attr_t ui_attr(UiRole r) { return r >= 0 && r < UI_N_ROLES ? role_attr[r] : A_NO
 
 int ui_put(WINDOW *win, int y, int x, int w, const char *s, UiRole role)
 {
+    return s ? ui_putn(win, y, x, w, s, strlen(s), role) : 0;
+}
+
+int ui_put_row(WINDOW *win, int y, int x, int w, const char *s, size_t start, size_t end, UiRole role)
+{
+    while (end > start && (s[end - 1] == ' ' || s[end - 1] == '\n'))
+        end--;
+    return ui_putn(win, y, x, w, s + start, end - start, role);
+}
+
+int ui_putn(WINDOW *win, int y, int x, int w, const char *s, size_t n, UiRole role)
+{
     if (w <= 0 || !s)
         return 0;
-    size_t n = strlen(s);
     TwCut cut = tw_cut(s, n, (size_t)w, 1);
     attr_t a = ui_attr(role);
     wattron(win, a);

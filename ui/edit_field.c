@@ -16,6 +16,14 @@ static int key_is(wint_t key, const char *prefix)
     return name && strncmp(name, prefix, strlen(prefix)) == 0;
 }
 
+size_t field_key_utf8(wint_t key, char buf[8])
+{
+    mbstate_t st;
+    memset(&st, 0, sizeof st);
+    size_t n = wcrtomb(buf, (wchar_t)key, &st);
+    return n == (size_t)-1 ? 0 : n;
+}
+
 int field_key(TextEdit *t, wint_t key, int is_fn, size_t width, int multiline, Err *e)
 {
     int rc = 0;
@@ -62,10 +70,8 @@ int field_key(TextEdit *t, wint_t key, int is_fn, size_t width, int multiline, E
             return 0;
         {
             char buf[8];
-            mbstate_t st;
-            memset(&st, 0, sizeof st);
-            size_t n = wcrtomb(buf, (wchar_t)key, &st);
-            if (n == (size_t)-1)
+            size_t n = field_key_utf8(key, buf);
+            if (!n)
                 return 0;
             rc = te_type(t, buf, n, e);
         }

@@ -5,6 +5,10 @@
 #include "textedit.h"
 #include "tui.h"
 
+/* A typed character (get_wch's key) as UTF-8 in buf; its length, 0 if it
+ * has none in this locale. */
+size_t field_key_utf8(wint_t key, char buf[8]);
+
 /* Applies an editing key: arrows (Ctrl: by word), Home/End (Ctrl: whole
  * text), Backspace, Delete, Ctrl-W, Ctrl-Z undo, Ctrl-Y redo, Ctrl-A/E,
  * Enter (a newline when multiline), and typed characters.  width: the

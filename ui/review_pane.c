@@ -614,15 +614,8 @@ static void draw_wrapped(const char *label, const char *text, int *y, int x, int
     Err e;
     if (tw_wrap(text, strlen(text), (size_t)(w - 3), &lines, &n, &e) != 0)
         return;
-    for (size_t i = 0; i < n && *y < y_end; i++, (*y)++) {
-        size_t len = lines[i].end - lines[i].start;
-        while (len && text[lines[i].start + len - 1] == ' ') /* the break's spaces */
-            len--;
-        char *row = strndup(text + lines[i].start, len);
-        if (row)
-            ui_put(stdscr, *y, x + 3, w - 3, row, role);
-        free(row);
-    }
+    for (size_t i = 0; i < n && *y < y_end; i++, (*y)++)
+        ui_put_row(stdscr, *y, x + 3, w - 3, text, lines[i].start, lines[i].end, role);
     free(lines);
 }
 
@@ -731,10 +724,8 @@ static int search_key(Review *rv, Workbench *wb, wint_t key, int is_fn)
         }
     } else if (!is_fn && key >= 32) {
         char buf[8];
-        mbstate_t st;
-        memset(&st, 0, sizeof st);
-        size_t k = wcrtomb(buf, (wchar_t)key, &st);
-        if (k != (size_t)-1 && n + k < sizeof rv->search) {
+        size_t k = field_key_utf8(key, buf);
+        if (k && n + k < sizeof rv->search) {
             memcpy(rv->search + n, buf, k);
             rv->search[n + k] = 0;
         }
@@ -754,8 +745,8 @@ static int review_key(Pane *p, Workbench *wb, wint_t key, int is_fn)
     if (!wb->store_open)
         return 0;
     p->needs_redraw = 1;
-    /* pane switching reaches the workbench even from a text field */
-    if (is_fn && (key == KEY_BTAB ? !rv->editing : key >= KEY_F(1) && key <= KEY_F(4)))
+    /* Shift-Tab switches panes from the search line (the editor uses it) */
+    if (is_fn && key == KEY_BTAB && !rv->editing)
         return p->needs_redraw = 0, 0;
     if (rv->editing)
         return editor_key(rv, wb, key, is_fn);

@@ -315,17 +315,13 @@ static void train_event(Pane *p, Workbench *wb, const WorkerEvent *ev)
     }
 }
 
+/* An unknown time (no ETA yet) shows as such, not as 00:00. */
 static void hms(char *buf, size_t n, double s)
 {
-    if (!(s >= 0) || s > 1e7) {
+    if (!(s >= 0) || s > 1e7)
         snprintf(buf, n, "--:--");
-        return;
-    }
-    long v = (long)(s + 0.5);
-    if (v >= 3600)
-        snprintf(buf, n, "%ld:%02ld:%02ld", v / 3600, v / 60 % 60, v % 60);
     else
-        snprintf(buf, n, "%02ld:%02ld", v / 60, v % 60);
+        cli_hms(buf, n, s);
 }
 
 static void draw_settings(Train *t, Workbench *wb, int y, int x, int w)

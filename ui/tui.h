@@ -15,6 +15,7 @@
 #define NCURSES_WIDECHAR 1
 #endif
 #include <curses.h>
+#include <stddef.h>
 
 /* What a piece of text is, not which colour it has. */
 typedef enum UiRole {
@@ -41,6 +42,11 @@ attr_t ui_attr(UiRole r);
 /* Writes s at (y, x) in at most w columns, cut with "…" if longer;
  * returns the columns used.  Control characters are shown as spaces. */
 int ui_put(WINDOW *win, int y, int x, int w, const char *s, UiRole role);
+/* The same for s[0..n), which need not end in NUL. */
+int ui_putn(WINDOW *win, int y, int x, int w, const char *s, size_t n, UiRole role);
+/* One row of wrapped text, s[start, end) (a TwLine), without the blanks a
+ * wrap leaves at its end (they would reach past w and show as "…"). */
+int ui_put_row(WINDOW *win, int y, int x, int w, const char *s, size_t start, size_t end, UiRole role);
 /* The same, padding with spaces to exactly w columns. */
 int ui_putw(WINDOW *win, int y, int x, int w, const char *s, UiRole role);
 /* printf into a line of at most w columns. */

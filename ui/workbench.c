@@ -42,13 +42,6 @@ static const PaneKey global_keys[] = {
     {NULL, NULL, NULL},
 };
 
-double wb_now(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 void wb_message(Workbench *wb, UiRole role, const char *fmt, ...)
 {
     va_list ap;
@@ -56,7 +49,7 @@ void wb_message(Workbench *wb, UiRole role, const char *fmt, ...)
     vsnprintf(wb->message, sizeof wb->message, fmt, ap);
     va_end(ap);
     wb->message_role = role;
-    wb->message_time = wb_now();
+    wb->message_time = cli_now();
 }
 
 void wb_show_pane(Workbench *wb, int pane)
@@ -104,7 +97,7 @@ static void draw_status(Workbench *wb)
         ui_put(stdscr, y, 1, wb->cols - 2, "A job is running. Quit and stop it? y / n", UI_WARN);
         return;
     }
-    if (wb->message[0] && wb_now() - wb->message_time < 8.0) {
+    if (wb->message[0] && cli_now() - wb->message_time < 8.0) {
         ui_put(stdscr, y, 1, wb->cols - 2, wb->message, wb->message_role);
         return;
     }
@@ -276,6 +269,11 @@ static int handle_key(Workbench *wb, wint_t key, int is_fn)
         clearok(curscr, TRUE);
         return 1;
     }
+    /* F1-F4 belong to no pane: they switch even from a text field */
+    if (is_fn && key >= KEY_F(1) && key <= KEY_F(4)) {
+        wb_show_pane(wb, (int)(key - KEY_F(1)));
+        return 1;
+    }
     int small = wb->cols < MIN_COLS || wb->rows < MIN_ROWS;
     Pane *p = &wb->panes[wb->active];
     if (!small && p->on_key(p, wb, key, is_fn))
@@ -284,14 +282,10 @@ static int handle_key(Workbench *wb, wint_t key, int is_fn)
         request_quit(wb);
         return 1;
     }
-    /* pane switching works even from a text field the pane did not use
-     * the key in (Review's editor uses Tab itself, above) */
+    /* Tab and Shift-Tab also work from a text field that passes them on
+     * (Review's editor uses them itself, above) */
     if (is_fn && key == KEY_BTAB) {
         wb_show_pane(wb, (wb->active + PANE_COUNT - 1) % PANE_COUNT);
-        return 1;
-    }
-    if (is_fn && key >= KEY_F(1) && key <= KEY_F(4)) {
-        wb_show_pane(wb, (int)(key - KEY_F(1)));
         return 1;
     }
     if (!is_fn && key == '\t') {
@@ -317,7 +311,7 @@ static int read_keys(Workbench *wb, double *t_key)
     int rc;
     while ((rc = get_wch(&ch)) != ERR) {
         if (*t_key == 0)
-            *t_key = wb_now();
+            *t_key = cli_now();
         redraw |= handle_key(wb, ch, rc == KEY_CODE_YES);
         if (wb->quit)
             break;
@@ -399,14 +393,14 @@ static int loop(Workbench *wb)
             message_shown = wb->message_time;
             redraw = 1;
         }
-        if (wb->message[0] && wb_now() - wb->message_time >= 8.0) {
+        if (wb->message[0] && cli_now() - wb->message_time >= 8.0) {
             wb->message[0] = 0;
             redraw = 1;
         }
         if (redraw || any_redraw(wb))
             draw(wb);
         if (t_key > 0 && wb->latency_log) {
-            fprintf(wb->latency_log, "%.3f\n", (wb_now() - t_key) * 1e3);
+            fprintf(wb->latency_log, "%.3f\n", (cli_now() - t_key) * 1e3);
             fflush(wb->latency_log);
         }
     }

@@ -13,6 +13,7 @@
 #ifndef INFUSE_WORKBENCH_H
 #define INFUSE_WORKBENCH_H
 
+#include "cli.h"
 #include "config.h"
 #include "qa_store.h"
 #include "tui.h"
@@ -76,7 +77,6 @@ int workbench_run(const char *config_path);
 void wb_message(Workbench *wb, UiRole role, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Switches to a pane, e.g. Bench's "show these QA records in Review". */
 void wb_show_pane(Workbench *wb, int pane);
-double wb_now(void);
 
 /* The panes, each in its own file. */
 int review_pane_init(Pane *p, Workbench *wb, Err *e);
