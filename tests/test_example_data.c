@@ -6,6 +6,7 @@
  * question that leaks into the training set (the benchmark would then
  * measure recall of a seen question, not knowledge), a keyword that the
  * reference answer or the corpus does not contain (no model could earn it),
+ * a keyword made of the question's own words (echoing the question earns it),
  * or an answer key in qa_flaws.md that no longer matches qa_source.jsonl.
  *
  * Leak detection compares questions after normalisation (lower case, runs
@@ -47,7 +48,7 @@ static const char *str_field(const cJSON *o, const char *k)
 }
 
 /* Loads path; every line needs non-empty strings qkey and akey and, when
- * want_kw, a list of 2-4 string keywords. */
+ * want_kw, a list of 1-4 string keywords. */
 static void load(Rows *rs, const char *path, const char *qkey, const char *akey, int want_kw)
 {
     TextFile f = {0};
@@ -75,7 +76,7 @@ static void load(Rows *rs, const char *path, const char *qkey, const char *akey,
             if (want_kw) {
                 CHECKF(cJSON_IsArray(kw), "%s:%ld: keywords must be a list", path, j.line);
                 int n = cJSON_GetArraySize(kw);
-                CHECKF(n >= 2 && n <= 4, "%s:%ld: %d keywords (want 2-4)", path, j.line, n);
+                CHECKF(n >= 1 && n <= 4, "%s:%ld: %d keywords (want 1-4)", path, j.line, n);
                 const cJSON *k;
                 cJSON_ArrayForEach(k, kw) {
                     CHECKF(cJSON_IsString(k), "%s:%ld: a keyword is not a string", path, j.line);
@@ -157,6 +158,25 @@ static double word_overlap(const char *a, const char *b)
     return uni ? (double)inter / uni : 1.0;
 }
 
+/* 1 when every word of kw is a word of q (both normalised): such a keyword
+ * only restates the question, so it rewards echoing it, not knowing. */
+static int restates_question(const char *q, const char *kw)
+{
+    char nq[1024], nk[256];
+    normalize(q, nq, sizeof nq);
+    normalize(kw, nk, sizeof nk);
+    char *qw[128];
+    int n = 0;
+    for (char *t = strtok(nq, " "); t && n < 128; t = strtok(NULL, " ")) qw[n++] = t;
+    int all = *nk != 0;
+    for (char *t = strtok(nk, " "); t && all; t = strtok(NULL, " ")) {
+        int found = 0;
+        for (int i = 0; i < n && !found; i++) found = strcmp(qw[i], t) == 0;
+        all = found;
+    }
+    return all;
+}
+
 static int contains_ci(const char *hay, const char *needle)
 {
     return strcasestr(hay, needle) != NULL;
@@ -211,8 +231,9 @@ static int chunk_exists(const char *name)
     return f != NULL;
 }
 
-/* Eval-format rows: keywords are lower case, appear in the reference
- * answer, and (when in_corpus) somewhere in the corpus. */
+/* Eval-format rows: keywords are lower case, are not just the question's
+ * words, appear in the reference answer, and (when in_corpus) somewhere in
+ * the corpus. */
 static void check_eval_rows(const Rows *rs, const char *path, int in_corpus, const char *only_category)
 {
     static const char *cats[] = {"definition", "acronym", "number", "name", "method", "result", "general"};
@@ -233,6 +254,8 @@ static void check_eval_rows(const Rows *rs, const char *path, int in_corpus, con
             int lower = 1;
             for (const char *p = r->kw[k]; *p; p++) lower &= !isupper((unsigned char)*p);
             CHECKF(lower && *r->kw[k], "%s:%d: keyword \"%s\" must be non-empty lower case", path, i + 1, r->kw[k]);
+            CHECKF(!restates_question(r->q, r->kw[k]), "%s:%d: keyword \"%s\" only restates the question", path,
+                   i + 1, r->kw[k]);
             CHECKF(contains_ci(r->a, r->kw[k]), "%s:%d: keyword \"%s\" not in the reference answer", path, i + 1,
                    r->kw[k]);
             if (in_corpus && corpus_text)
