@@ -384,3 +384,21 @@ int te_end(TextEdit *t, size_t width)
     Row r = row_at(t, width, t->cur, NULL);
     return move_to(t, r.end > r.start && soft_end(t, r) ? tw_prev(t->buf, t->len, r.end) : r.end);
 }
+
+int te_point(TextEdit *t, size_t width, size_t row, size_t col)
+{
+    Row r = {0, 0, 0};
+    r.end = tw_wrap_line(t->buf, t->len, 0, width, &r.next);
+    for (; row > 0; row--) {
+        if (r.next >= t->len) {
+            /* past the last row: a text ending in '\n' has an empty row
+             * there, any other stays on its last row */
+            if (r.end < t->len)
+                return move_to(t, t->len);
+            break;
+        }
+        r.start = r.next;
+        r.end = tw_wrap_line(t->buf, t->len, r.start, width, &r.next);
+    }
+    return move_to(t, row_pos(t, r, col));
+}

@@ -97,7 +97,13 @@ int te_up(TextEdit *t, size_t width);
 int te_down(TextEdit *t, size_t width);
 
 /* Puts the cursor at the start of the cluster holding byte pos (clamped to
- * the text), for a mouse click mapped through tw_wrap. */
+ * the text). */
 void te_set_cursor(TextEdit *t, size_t pos);
+
+/* Puts the cursor where a click on the text drawn wrapped at width lands:
+ * row (0: the first) and display column col, clamped to the rows there are
+ * and to the row's end; a column inside a wide character lands before it.
+ * 1 if the cursor moved. */
+int te_point(TextEdit *t, size_t width, size_t row, size_t col);
 
 #endif

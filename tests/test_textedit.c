@@ -394,6 +394,35 @@ static void test_wrapped(void)
     te_free(&t);
 }
 
+/* Clicks: the row and column a mouse gives, on the text as drawn wrapped. */
+static void test_point(void)
+{
+    TextEdit t;
+    /* width 5: rows "hello " 0-6, "world " 6-12, "foo" 12-15 */
+    CHECK(init(&t, "hello world foo") == 0);
+    CHECK(te_point(&t, 5, 1, 2) == 1 && t.cur == 8);
+    CHECK(te_point(&t, 5, 1, 2) == 0);          /* already there */
+    CHECK(te_point(&t, 5, 0, 99) == 1 && t.cur == 5);   /* past a wrapped row's end: before its last cluster */
+    CHECK(te_point(&t, 5, 2, 99) == 1 && t.cur == 15);  /* the last row's end is the text's end */
+    CHECK(te_point(&t, 5, 7, 1) == 1 && t.cur == 13);   /* below the last row: the last row */
+    CHECK(te_point(&t, 0, 0, 7) == 1 && t.cur == 7);    /* unwrapped: one row */
+    CHECK(t.goal == TE_NO_GOAL && !t.typing);
+    te_free(&t);
+
+    /* "한국어" 0-9 (6 columns), "" at 10 after the newline */
+    CHECK(init(&t, "한국어\n") == 0);
+    CHECK(te_point(&t, 0, 0, 3) == 1 && t.cur == 3);    /* inside 국: before it */
+    CHECK(te_point(&t, 0, 0, 4) == 1 && t.cur == 6);
+    CHECK(te_point(&t, 0, 0, 9) == 1 && t.cur == 9);    /* a hard line's end: before its newline */
+    CHECK(te_point(&t, 0, 1, 0) == 1 && t.cur == 10);   /* the empty last row */
+    CHECK(te_point(&t, 0, 5, 5) == 0 && t.cur == 10);
+    te_free(&t);
+
+    CHECK(init(&t, "") == 0);
+    CHECK(te_point(&t, 10, 3, 3) == 0 && t.cur == 0);
+    te_free(&t);
+}
+
 static void test_large(void)
 {
     /* A paste of 300 KB with CR LF line ends, then typing in its middle. */
@@ -450,6 +479,7 @@ int main(void)
     test_undo();
     test_vertical();
     test_wrapped();
+    test_point();
     test_large();
     TEST_MAIN_END();
 }

@@ -896,7 +896,9 @@ static void chat_click(Pane *p, Workbench *wb, int row, int col)
         return;
     }
     if (row >= c->input_y) {
+        /* the field is drawn from column 2 ("> "), from row in_scroll */
         c->in_focused = 1;
+        te_point(&c->in, c->in_width, (size_t)(c->in_scroll + row - c->input_y), col > 2 ? (size_t)(col - 2) : 0);
         return;
     }
     for (int k = 0; k < c->n_cols; k++)

@@ -37,6 +37,7 @@ int field_key(TextEdit *t, wint_t key, int is_fn, size_t width, int multiline, E
         case KEY_END: return te_end(t, width), 1;
         case KEY_BACKSPACE: rc = te_backspace(t, e); break;
         case KEY_DC: rc = te_delete(t, e); break;
+        case KEY_PASTE_NEWLINE: rc = te_type(t, "\n", 1, e); break;
         default:
             if (key_is(key, "kLFT"))
                 return te_word_left(t), 1;

@@ -69,6 +69,8 @@ typedef struct Review {
     int scroll_q, scroll_a;
     int discard_armed;          /* Esc pressed once on a changed text */
     size_t field_width;         /* wrap width of the last drawn field */
+    int pane_y;                 /* the pane's top row at the last draw */
+    int field_y[2], field_h[2]; /* the fields' rows (pane-relative) and heights, for clicks */
     int list_h;                 /* rows of the list at the last draw */
 } Review;
 
@@ -663,6 +665,8 @@ static void draw_editor(Review *rv, Workbench *wb, int y, int x, int h, int w)
         ha = 1;
     rv->field_width = (size_t)(w - 4);
     /* the field with the keys is marked in text too, for monochrome */
+    rv->field_y[0] = y + 2 - rv->pane_y, rv->field_h[0] = hq;
+    rv->field_y[1] = y + 3 + hq - rv->pane_y, rv->field_h[1] = ha;
     ui_put(stdscr, y + 1, x, w, rv->field == 0 ? "> Question (editing)" : "  Question", rv->field == 0 ? UI_ACCENT : UI_DIM);
     field_draw(stdscr, &rv->fq, y + 2, x + 2, hq, w - 3, &rv->scroll_q, rv->field == 0, UI_NORMAL);
     ui_put(stdscr, y + 2 + hq, x, w, rv->field == 1 ? "> Answer (editing)" : "  Answer", rv->field == 1 ? UI_ACCENT : UI_DIM);
@@ -672,6 +676,7 @@ static void draw_editor(Review *rv, Workbench *wb, int y, int x, int h, int w)
 static void review_draw(Pane *p, Workbench *wb, int y, int x, int h, int w)
 {
     Review *rv = p->self;
+    rv->pane_y = y;
     if (!wb->store_open) {
         ui_put(stdscr, y + 1, x + 2, w - 2, "No QA store: set data.qa in infuse.yaml.", UI_WARN);
         return;
@@ -722,9 +727,9 @@ static int search_key(Review *rv, Workbench *wb, wint_t key, int is_fn)
             size_t p = tw_prev(rv->search, n, n);
             rv->search[p] = 0;
         }
-    } else if (!is_fn && key >= 32) {
+    } else if ((!is_fn && key >= 32) || (is_fn && key == KEY_PASTE_NEWLINE)) {
         char buf[8];
-        size_t k = field_key_utf8(key, buf);
+        size_t k = is_fn ? (buf[0] = ' ', 1) : field_key_utf8(key, buf);
         if (k && n + k < sizeof rv->search) {
             memcpy(rv->search + n, buf, k);
             rv->search[n + k] = 0;
@@ -814,7 +819,20 @@ static void review_click(Pane *p, Workbench *wb, int row, int col)
 {
     Review *rv = p->self;
     int first = 1 + (rv->searching || rv->search[0] ? 1 : 0);
-    if (rv->editing || row < first || row >= first + rv->list_h)
+    if (rv->editing) {
+        /* a click in a field focuses it and puts the cursor there; the
+         * fields are drawn from column 2 */
+        for (int f = 0; f < 2; f++)
+            if (row >= rv->field_y[f] && row < rv->field_y[f] + rv->field_h[f]) {
+                rv->field = f;
+                rv->discard_armed = 0;
+                te_point(f ? &rv->fa : &rv->fq, rv->field_width,
+                         (size_t)((f ? rv->scroll_a : rv->scroll_q) + row - rv->field_y[f]), col > 2 ? (size_t)(col - 2) : 0);
+                p->needs_redraw = 1;
+            }
+        return;
+    }
+    if (row < first || row >= first + rv->list_h)
         return;
     int i = rv->top + row - first;
     if (i < (int)rv->n_rows)

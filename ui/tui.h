@@ -17,6 +17,15 @@
 #include <curses.h>
 #include <stddef.h>
 
+/* Bracketed paste (the workbench turns it on): the terminal wraps pasted
+ * text in ESC [200~ ... ESC [201~, which curses gives as these two keys;
+ * a newline inside a paste reaches a pane as KEY_PASTE_NEWLINE, so it
+ * goes into the text instead of acting as Enter.  Codes far above the
+ * ones curses gives terminfo's extended keys. */
+#define KEY_PASTE_BEGIN (KEY_MAX + 0x1000)
+#define KEY_PASTE_END (KEY_MAX + 0x1001)
+#define KEY_PASTE_NEWLINE (KEY_MAX + 0x1002)
+
 /* What a piece of text is, not which colour it has. */
 typedef enum UiRole {
     UI_NORMAL,

@@ -38,7 +38,8 @@ static const PaneKey global_keys[] = {
     {"?", "this help (Up/Down scroll it, any other key closes it)", "help"},
     {"q", "quit (asks first while a job runs)", "quit"},
     {"Ctrl-L", "redraw the screen", NULL},
-    {"mouse", "click a tab to switch, a row to select it", NULL},
+    {"mouse", "click a tab to switch, a row to select it, a text field to put the cursor there", NULL},
+    {"paste", "goes into the open text field, line breaks too; never acts as keys", NULL},
     {NULL, NULL, NULL},
 };
 
@@ -236,11 +237,51 @@ static void click(Workbench *wb, MEVENT *me)
         p->on_click(p, wb, me->y - 1, me->x);
 }
 
+/* A key inside a bracketed paste: text for the field that has the keys,
+ * never a command.  Without a text field the paste goes nowhere: typed
+ * out as keys it would approve, reject and delete at random. */
+static int paste_key(Workbench *wb, wint_t key, int is_fn)
+{
+    Pane *p = &wb->panes[wb->active];
+    int small = wb->cols < MIN_COLS || wb->rows < MIN_ROWS;
+    if (wb->help || wb->confirm_quit || small || !(p->captures && p->captures(p))) {
+        wb->paste_dropped++;
+        return 0;
+    }
+    if (is_fn)
+        return 0;
+    if (key == '\r' || key == '\n') {
+        int lf_after_cr = key == '\n' && wb->paste_cr;
+        wb->paste_cr = key == '\r';
+        if (lf_after_cr)
+            return 0;
+        return p->on_key(p, wb, KEY_PASTE_NEWLINE, 1);
+    }
+    wb->paste_cr = 0;
+    if (key == '\t')
+        key = ' ';
+    else if (key < 32 || key == 127)
+        return 0;   /* a control character in pasted text is no command */
+    return p->on_key(p, wb, key, 0);
+}
+
 /* 1 if the screen must be redrawn. */
 static int handle_key(Workbench *wb, wint_t key, int is_fn)
 {
     if (is_fn && key == KEY_RESIZE)
         return 1;
+    if (is_fn && key == KEY_PASTE_BEGIN) {
+        wb->pasting = 1, wb->paste_cr = 0, wb->paste_dropped = 0;
+        return 0;
+    }
+    if (is_fn && key == KEY_PASTE_END) {
+        wb->pasting = 0;
+        if (wb->paste_dropped)
+            wb_message(wb, UI_WARN, "paste ignored: no text field is open (Enter opens one)");
+        return 1;
+    }
+    if (wb->pasting)
+        return paste_key(wb, key, is_fn);
     if (is_fn && key == KEY_MOUSE) {
         MEVENT me;
         if (getmouse(&me) == OK && (me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))
@@ -353,6 +394,8 @@ static int screen_start(void)
     noecho();
     nonl();
     keypad(stdscr, TRUE);
+    define_key("\033[200~", KEY_PASTE_BEGIN);
+    define_key("\033[201~", KEY_PASTE_END);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
     curs_set(0);
@@ -370,6 +413,10 @@ static void on_term(int sig) { got_term = sig; }
 static int loop(Workbench *wb)
 {
     draw(wb);
+    /* bracketed paste on; terminals without it ignore this.  Written
+     * straight to the terminal, after curses flushed its own output. */
+    fputs("\033[?2004h", stdout);
+    fflush(stdout);
     double message_shown = wb->message_time;
     while (!wb->quit) {
         struct pollfd fds[2] = {{.fd = 0, .events = POLLIN}, {.fd = worker_fd(wb->worker), .events = POLLIN}};
@@ -484,6 +531,8 @@ int workbench_run(const char *config_path)
     }
     wb_show_pane(wb, PANE_REVIEW);
     rc = loop(wb);
+    fputs("\033[?2004l", stdout);
+    fflush(stdout);
     endwin();
     delscreen(screen);
     wb_free(wb);

@@ -61,6 +61,9 @@ struct Workbench {
     int help;               /* the help overlay is shown */
     int help_scroll;        /* its first line */
     int confirm_quit;       /* asking "quit and stop the job?" */
+    int pasting;            /* inside a bracketed paste */
+    int paste_cr;           /* the paste's last character was '\r' */
+    long paste_dropped;     /* characters of this paste no text field took */
     int quit;
     char message[512];      /* the status line's message, "" for none */
     UiRole message_role;
