@@ -272,16 +272,23 @@ static int handle_key(Workbench *wb, wint_t key, int is_fn)
         return 1;
     if (is_fn && key == KEY_PASTE_BEGIN) {
         wb->pasting = 1, wb->paste_cr = 0, wb->paste_dropped = 0;
+        wb->paste_time = cli_now();
         return 0;
     }
+    /* a paste's end that never came (its bytes split past the escape
+     * delay) must not leave every later key treated as pasted text */
+    if (wb->pasting && cli_now() - wb->paste_time > 1.0)
+        wb->pasting = 0;
     if (is_fn && key == KEY_PASTE_END) {
         wb->pasting = 0;
         if (wb->paste_dropped)
             wb_message(wb, UI_WARN, "paste ignored: no text field is open (Enter opens one)");
         return 1;
     }
-    if (wb->pasting)
+    if (wb->pasting) {
+        wb->paste_time = cli_now();
         return paste_key(wb, key, is_fn);
+    }
     if (is_fn && key == KEY_MOUSE) {
         MEVENT me;
         if (getmouse(&me) == OK && (me.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED | BUTTON1_RELEASED)))

@@ -64,6 +64,7 @@ struct Workbench {
     int pasting;            /* inside a bracketed paste */
     int paste_cr;           /* the paste's last character was '\r' */
     long paste_dropped;     /* characters of this paste no text field took */
+    double paste_time;      /* when its last character came */
     int quit;
     char message[512];      /* the status line's message, "" for none */
     UiRole message_role;
