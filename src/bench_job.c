@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const kind_prefix[] = {"", "(probe) ", "(golden) "};
-static const char *const kind_name[] = {"eval", "probe", "golden"};
+static const char *const kind_prefix[BENCH_KINDS] = {"", "(probe) ", "(golden) ", "(taught) "};
+static const char *const kind_name[BENCH_KINDS] = {"eval", "probe", "golden", "taught"};
 
 const char *bench_job_kind_prefix(BenchKind kind)
 {
-    return kind >= BENCH_EVAL && kind <= BENCH_GOLDEN ? kind_prefix[kind] : "";
+    return kind >= BENCH_EVAL && kind < BENCH_KINDS ? kind_prefix[kind] : "";
 }
 
 void bench_job_args_init(BenchJobArgs *a)
@@ -69,6 +69,35 @@ static int load_golden(BenchJob *j, const char *arg, const Config *cfg, Err *e)
             return -1;
     }
     return add_items(j, BENCH_GOLDEN, e);
+}
+
+/* The taught pairs: n of the store's approved pairs that are not golden
+ * (those are asked already) or deleted, evenly spaced through the store so
+ * the sample is the same run after run and spans every source. */
+static int load_taught(BenchJob *j, int n, const Config *cfg, Err *e)
+{
+    if (n < 0 || !cfg->qa || !qa_store_sniff(cfg->qa))
+        return 0;
+    if (n == 0)
+        n = BENCH_JOB_TAUGHT;
+    QaStore st;
+    if (qa_store_open_snapshot(&st, cfg->qa, e) != 0)
+        return -1;
+    size_t *pick = malloc(sizeof *pick * (st.n ? st.n : 1)), m = 0;
+    int rc = pick ? 0 : err_set(e, "out of memory");
+    for (size_t i = 0; rc == 0 && i < st.n; i++) {
+        const QaRecord *r = &st.r[i];
+        if (r->status == QA_APPROVED && !r->golden && !r->deleted)
+            pick[m++] = i;
+    }
+    size_t k = (size_t)n < m ? (size_t)n : m;
+    for (size_t i = 0; rc == 0 && i < k; i++) {
+        const QaRecord *r = &st.r[pick[i * m / k]];
+        rc = qa_eval_append(&j->sets[BENCH_TAUGHT], r->question, r->answer, e);
+    }
+    free(pick);
+    qa_store_close(&st);
+    return rc ? -1 : add_items(j, BENCH_TAUGHT, e);
 }
 
 /* The probe.jsonl beside the evaluation set, malloc'd (NULL when out of memory). */
@@ -149,7 +178,7 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
     }
     if (probe_path && strcmp(probe_path, "none") != 0 && load_items(j, probe_path, BENCH_PROBE, e) != 0)
         goto fail;
-    if (load_golden(j, a->golden, cfg, e) != 0)
+    if (load_golden(j, a->golden, cfg, e) != 0 || load_taught(j, a->taught, cfg, e) != 0)
         goto fail;
     if (!(tok_path = fs_join(model_dir, "tokenizer.json"))) {
         err_set(e, "out of memory");
@@ -218,12 +247,13 @@ char *bench_job_markdown(const BenchJob *j)
     const BenchStage *st = j->st;
     const BenchSummary *sum = j->sum;
     const int ns = j->n_stages;
-    fprintf(f, "| Stage | Accuracy | F1 | ROUGE-L | Golden Data | Forgetting probe | Decode tokens/s | "
+    fprintf(f, "| Stage | Accuracy | F1 | ROUGE-L | Taught pairs | Golden Data | Forgetting probe | Decode tokens/s | "
                "Prefill tokens/s |\n");
-    fprintf(f, "| :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- |\n");
+    fprintf(f, "| :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- |\n");
     for (int s = 0; s < ns; s++)
-        fprintf(f, "| **%s** | %d/%d (%.0f%%) | %.3f | %.3f | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %.1f | %.1f |\n",
+        fprintf(f, "| **%s** | %d/%d (%.0f%%) | %.3f | %.3f | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %.1f | %.1f |\n",
                 st[s].name, sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n), sum[s].f1, sum[s].rouge_l,
+                sum[s].taught_correct, sum[s].n_taught, pct(sum[s].taught_correct, sum[s].n_taught),
                 sum[s].golden_correct, sum[s].n_golden, pct(sum[s].golden_correct, sum[s].n_golden),
                 sum[s].probe_correct, sum[s].n_probe, pct(sum[s].probe_correct, sum[s].n_probe), sum[s].decode_tps,
                 sum[s].prefill_tps);
@@ -272,6 +302,8 @@ static cJSON *to_json(const BenchJob *j)
         cJSON_AddNumberToObject(o, "rouge_l", sum[s].rouge_l);
         cJSON_AddNumberToObject(o, "golden_questions", sum[s].n_golden);
         cJSON_AddNumberToObject(o, "golden_correct", sum[s].golden_correct);
+        cJSON_AddNumberToObject(o, "taught_questions", sum[s].n_taught);
+        cJSON_AddNumberToObject(o, "taught_correct", sum[s].taught_correct);
         cJSON_AddNumberToObject(o, "probe_questions", sum[s].n_probe);
         cJSON_AddNumberToObject(o, "probe_correct", sum[s].probe_correct);
         cJSON_AddNumberToObject(o, "prefill_tokens_per_s", sum[s].prefill_tps);

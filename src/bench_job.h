@@ -7,7 +7,9 @@
  * set (data.eval), the forgetting probe (probe.jsonl beside the evaluation
  * set when there is one) and the Golden Data (data.golden and the QA
  * store's golden pairs that are not rejected or deleted, asked as written),
- * then loads the base model and checks every stage's adapter
+ * the taught pairs (a fixed sample of the store's other approved pairs,
+ * asked as written: did the stage learn what it was taught, apart from
+ * whether it answers the same facts asked in other words), then loads the base model and checks every stage's adapter
  * (stage_bench_prepare: missing, another base, empty or without effect is
  * an error naming the folder).  bench_job_run answers every question with
  * every stage (stage_bench_run), calling back after each question with its
@@ -35,6 +37,7 @@
 #define BENCH_JOB_MAX_STAGES 8
 #define BENCH_JOB_STAGES "base,cpt,sft"     /* the stages when none are given */
 #define BENCH_JOB_MAX_TOKENS 64             /* per answer when not given */
+#define BENCH_JOB_TAUGHT 40                 /* taught pairs asked when not given */
 
 /* Overrides; bench_job_args_init sets each to "as the config says". */
 typedef struct BenchJobArgs {
@@ -44,6 +47,7 @@ typedef struct BenchJobArgs {
     const char *probe;          /* FILE, "none", or NULL: probe.jsonl beside the evaluation set if present */
     const char *golden;         /* FILE (alone), "none", or NULL: data.golden and the store's golden pairs */
     int max_tokens;             /* <= 0: BENCH_JOB_MAX_TOKENS */
+    int taught;                 /* taught pairs: 0 BENCH_JOB_TAUGHT, < 0 none */
     int threads;                /* <= 0: cfg->threads, when that is 0 all cores */
 } BenchJobArgs;
 
@@ -52,8 +56,8 @@ void bench_job_args_init(BenchJobArgs *a);
 typedef struct BenchJob {
     BenchStage st[BENCH_JOB_MAX_STAGES];    /* prepared: adapters loaded, hashed, checked */
     int n_stages;
-    QaEvalSet sets[3];          /* by BenchKind */
-    BenchItem *items;           /* the evaluation set, the probe, the Golden Data, in that order */
+    QaEvalSet sets[BENCH_KINDS];
+    BenchItem *items;           /* the evaluation set, the probe, the Golden Data, the taught pairs, in that order */
     int n_items;
     BenchOptions opts;          /* its system prompt is owned by the job */
     Model model;

@@ -169,6 +169,21 @@ static int argmax(const float *x, int n)
     return b;
 }
 
+void bench_summary_add(BenchSummary *m, BenchKind kind, const EvalScore *score)
+{
+    switch (kind) {
+    case BENCH_PROBE: m->n_probe++, m->probe_correct += score->correct; break;
+    case BENCH_GOLDEN: m->n_golden++, m->golden_correct += score->correct; break;
+    case BENCH_TAUGHT: m->n_taught++, m->taught_correct += score->correct; break;
+    default:
+        m->n++;
+        m->correct += score->correct;
+        m->f1 += score->f1;
+        m->rouge_l += score->rouge_l;
+        m->exact += score->exact;
+    }
+}
+
 int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage *st, int n_stages,
                     const BenchItem *items, int n_items, const BenchOptions *o, BenchAnswer *ans, BenchSummary *sum,
                     BenchProgress progress, void *ctx, Err *e)
@@ -285,21 +300,8 @@ int stage_bench_run(const Model *m, const Tokenizer *tok, Pool *pool, BenchStage
             a->text = finish_text(&q[s]);
             a->n_tokens = q[s].n_tok;
             eval_score(a->text, items[it].reference, items[it].keywords, items[it].n_keywords, &o->rule, &a->score);
-            BenchSummary *m_ = &sum[s];
-            m_->gen_tokens += q[s].n_tok;
-            if (items[it].kind == BENCH_PROBE) {
-                m_->n_probe++;
-                m_->probe_correct += a->score.correct;
-            } else if (items[it].kind == BENCH_GOLDEN) {
-                m_->n_golden++;
-                m_->golden_correct += a->score.correct;
-            } else {
-                m_->n++;
-                m_->correct += a->score.correct;
-                m_->f1 += a->score.f1;
-                m_->rouge_l += a->score.rouge_l;
-                m_->exact += a->score.exact;
-            }
+            sum[s].gen_tokens += q[s].n_tok;
+            bench_summary_add(&sum[s], items[it].kind, &a->score);
         }
         if (progress && progress(ctx, it + 1, n_items, &ans[(long)it * n_stages]) != 0) {
             err_set(e, "stopped after %d of %d questions", it + 1, n_items);

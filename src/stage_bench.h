@@ -36,7 +36,9 @@ typedef struct BenchStage {
 typedef enum BenchKind {
     BENCH_EVAL,                 /* held-out question about the domain */
     BENCH_PROBE,                /* forgetting probe: general knowledge of the base */
-    BENCH_GOLDEN                /* Golden Data asked as written: what must be learned */
+    BENCH_GOLDEN,               /* Golden Data asked as written: what must be learned */
+    BENCH_TAUGHT,               /* approved training pairs asked as written: what was learned */
+    BENCH_KINDS
 } BenchKind;
 
 typedef struct BenchItem {
@@ -57,6 +59,7 @@ typedef struct BenchSummary {
     int n, correct;             /* evaluation items (not probes) */
     int n_probe, probe_correct; /* forgetting probe */
     int n_golden, golden_correct;
+    int n_taught, taught_correct;
     double f1, rouge_l, exact;  /* means over evaluation items */
     double prefill_tps, decode_tps;
     long prompt_tokens, gen_tokens;
@@ -78,6 +81,11 @@ typedef int (*BenchProgress)(void *ctx, int done, int total, const BenchAnswer *
 /* Loads and checks the stages' adapters (see above). */
 int stage_bench_prepare(BenchStage *st, int n, const Model *m, const Tokenizer *tok, Pool *pool, Err *e);
 void stage_bench_release(BenchStage *st, int n);
+
+/* Counts one scored answer of that kind into m (the evaluation items'
+ * F1, ROUGE-L and exact match as sums; stage_bench_run turns them into
+ * means at the end). */
+void bench_summary_add(BenchSummary *m, BenchKind kind, const EvalScore *score);
 
 /* Answers items[0..n_items) with every stage: ans[i * n_stages + s]
  * (caller frees each text), sum[s]. */

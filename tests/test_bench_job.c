@@ -207,6 +207,61 @@ static void test_overrides(const char *yaml)
 }
 
 /* Stages that cannot be benchmarked: the message names the stage and folder. */
+/* The taught pairs: approved, not golden, not deleted, evenly spaced. */
+static void test_taught(const char *yaml)
+{
+    Err e;
+    QaStore s;
+    char *p = in_tmp("qa.jsonl");
+    CHECKF(qa_store_open(&s, p, &e) == 0, "%s", e.msg);
+    for (int i = 3; i <= 14; i++) {     /* #3-#12 approved, #13 pending, #14 approved but deleted */
+        char q[16];
+        snprintf(q, sizeof q, "Q%d", i);
+        CHECK(qa_add(&s, q, "A.", NULL, &e) == i);
+        if (i != 13)
+            CHECK(qa_set_status(&s, i, QA_APPROVED, &e) == 0);
+    }
+    CHECK(qa_delete(&s, 14, 1, &e) == 0);
+    CHECKF(qa_store_compact(&s, &e) == 0, "%s", e.msg);
+    qa_store_close(&s);
+    free(p);
+
+    const int asks[3] = {4, 0, -1}, want[3] = {4, 10, 0};
+    for (int t = 0; t < 3; t++) {
+        Config cfg;
+        if (load_cfg(&cfg, yaml) != 0)
+            return;
+        BenchJobArgs a;
+        bench_job_args_init(&a);
+        a.stages = "base";
+        a.taught = asks[t];
+        BenchJob j;
+        int rc = bench_job_prepare(&j, &cfg, &a, &e);
+        config_free(&cfg);
+        CHECKF(rc == 0, "%s", e.msg);
+        if (rc != 0)
+            continue;
+        int n = 0, first = -1;
+        for (int i = 0; i < j.n_items; i++)
+            if (j.items[i].kind == BENCH_TAUGHT) {
+                n++;
+                if (first < 0)
+                    first = i;
+                CHECK(i == first + n - 1);          /* together, after the others */
+            }
+        CHECKF(n == want[t], "taught %d: %d pairs, want %d", asks[t], n, want[t]);
+        if (asks[t] == 4 && n == 4) {           /* ids 3-12: every 10/4th from the first */
+            const char *picked[4] = {"Q3", "Q5", "Q8", "Q10"};
+            int same = 0;
+            for (int k = 0; k < 4; k++)
+                same += strcmp(j.items[first + k].question, picked[k]) == 0 && strcmp(j.items[first + k].reference, "A.") == 0;
+            CHECK(same == 4);
+            CHECK(first == j.n_items - 4 && strcmp(bench_job_kind_prefix(BENCH_TAUGHT), "(taught) ") == 0);
+        }
+        bench_job_free(&j);
+    }
+}
+
 static void test_errors(const char *yaml)
 {
     Config cfg;
@@ -258,6 +313,7 @@ int main(void)
     test_run(yaml);
     test_overrides(yaml);
     test_errors(yaml);
+    test_taught(yaml);
     Err e;
     fs_remove_tree(tmp, &e);
     TEST_MAIN_END();

@@ -220,8 +220,13 @@ static void review_cases(void)
         CHECKF(o && strstr(o, "sft on 4 examples") && strstr(o, "2 of them are augmented copies"), "%s", o ? o : "");
         free(o);
     }
-    /* the benchmark asks the store's Golden Data (record 2) as written */
+    /* the benchmark asks the store's Golden Data (record 2) as written, and
+     * its other approved pairs (record 3) as taught pairs */
     const char *yaml = CASES "/review/p.yaml", *js = CASES "/review-bench.json";
+    text = "{\"question\": \"How many stages?\", \"answer\": \"Three.\"}\n";
+    spit(CASES "/review-more.jsonl", text, strlen(text));
+    CHECK(run_ok((const char *[]){"review", "--qa", qa, "--import", CASES "/review-more.jsonl", "--approve", "3", NULL},
+                 out) == 0);
     text = "data:\n  qa: qa.jsonl\n  eval: eval.jsonl\n";
     spit(yaml, text, strlen(text));
     text = "{\"question\": \"What is SCP?\", \"answer\": \"Salient Compressor Pretraining.\"}\n";
@@ -232,7 +237,17 @@ static void review_cases(void)
     o = slurp(js, &n);
     CHECK(o && strstr(o, "\"golden_questions\":\t1,") && strstr(o, "\"question\":\t\"Who wrote it?\"") &&
           !strstr(o, "\"question\":\t\"What is CLaRa?\""));
+    CHECK(o && strstr(o, "\"taught_questions\":\t1,") && strstr(o, "\"kind\":\t\"taught\"") &&
+          strstr(o, "\"question\":\t\"How many stages?\""));
     free(o);
+    CHECK(run_ok((const char *[]){"bench", "-c", yaml, "-m", SRC, "--stages", "base", "--probe", "none", "--taught",
+                                  "none", "--json", js, "--max-tokens", "4", NULL},
+                 out) == 0);
+    o = slurp(js, &n);
+    CHECK(o && strstr(o, "\"taught_questions\":\t0,") && !strstr(o, "\"kind\":\t\"taught\""));
+    free(o);
+    expect_error("bench --taught 0", (const char *[]){"bench", "-c", yaml, "--taught", "0", NULL}, NULL, "--taught",
+                 "0");
     expect_error("review of an unknown id", (const char *[]){"review", "--qa", qa, "--approve", "99", NULL}, NULL,
                  "qa.jsonl", "no record with id 99");
     expect_error("review with a bad status", (const char *[]){"review", "--qa", qa, "--list", "--status", "meh", NULL},

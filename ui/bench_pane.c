@@ -215,15 +215,7 @@ static void partial_sum(const Bench *b, int s, BenchSummary *out)
     memset(out, 0, sizeof *out);
     for (int i = 0; i < b->done_rows; i++) {
         const BenchAnswer *a = &b->bj.ans[i * b->bj.n_stages + s];
-        BenchKind k = b->bj.items[i].kind;
-        if (k == BENCH_PROBE) {
-            out->n_probe++, out->probe_correct += a->score.correct;
-        } else if (k == BENCH_GOLDEN) {
-            out->n_golden++, out->golden_correct += a->score.correct;
-        } else {
-            out->n++, out->correct += a->score.correct;
-            out->f1 += a->score.f1, out->rouge_l += a->score.rouge_l;
-        }
+        bench_summary_add(out, b->bj.items[i].kind, &a->score);
     }
     if (out->n)
         out->f1 /= out->n, out->rouge_l /= out->n;
@@ -258,21 +250,23 @@ static int pct(int k, int n) { return n ? (int)(100.0 * k / n + 0.5) : 0; }
 
 static void draw_summary(Bench *b, int y, int x, int w)
 {
-    ui_printf(stdscr, y, x, w, UI_TITLE, "%-8s %-15s %6s %7s  %-13s %-13s %9s", "stage", "accuracy", "F1", "ROUGE-L",
-              "golden", "probe", "decode/s");
+    ui_printf(stdscr, y, x, w, UI_TITLE, "%-7s %-12s %6s %7s  %-10s %-10s %-10s %8s", "stage", "accuracy", "F1",
+              "ROUGE-L", "taught", "golden", "probe", "decode/s");
     for (int s = 0; s < b->bj.n_stages; s++) {
         BenchSummary m;
         partial_sum(b, s, &m);
-        char acc[32], gold[32], probe[32], dec[32] = "-";
+        char acc[32], taught[32], gold[32], probe[32], dec[32] = "-";
         snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, pct(m.correct, m.n));
+        snprintf(taught, sizeof taught, m.n_taught ? "%d/%d %d%%" : "-", m.taught_correct, m.n_taught,
+                 pct(m.taught_correct, m.n_taught));
         snprintf(gold, sizeof gold, m.n_golden ? "%d/%d %d%%" : "-", m.golden_correct, m.n_golden,
                  pct(m.golden_correct, m.n_golden));
         snprintf(probe, sizeof probe, m.n_probe ? "%d/%d %d%%" : "-", m.probe_correct, m.n_probe,
                  pct(m.probe_correct, m.n_probe));
         if (b->complete)
             snprintf(dec, sizeof dec, "%.0f", m.decode_tps);
-        ui_printf(stdscr, y + 1 + s, x, w, s == b->col ? UI_ACCENT : UI_NORMAL, "%-8s %-15s %6.3f %7.3f  %-13s %-13s %9s",
-                  b->bj.st[s].name, acc, m.f1, m.rouge_l, gold, probe, dec);
+        ui_printf(stdscr, y + 1 + s, x, w, s == b->col ? UI_ACCENT : UI_NORMAL, "%-7s %-12s %6.3f %7.3f  %-10s %-10s %-10s %8s",
+                  b->bj.st[s].name, acc, m.f1, m.rouge_l, taught, gold, probe, dec);
     }
 }
 

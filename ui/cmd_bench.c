@@ -72,17 +72,19 @@ static void print_table(const BenchJob *j)
             printf(" %-7s", j->ans[(long)i * ns + s].score.correct ? "ok" : "wrong");
         putchar('\n');
     }
-    printf("\n%-12s %-14s %-7s %-8s %-14s %-14s %-10s %-10s\n", "stage", "accuracy", "F1", "ROUGE-L", "golden",
-           "probe", "decode/s", "prefill/s");
+    printf("\n%-12s %-14s %-7s %-8s %-14s %-14s %-14s %-10s %-10s\n", "stage", "accuracy", "F1", "ROUGE-L", "taught",
+           "golden", "probe", "decode/s", "prefill/s");
     for (int s = 0; s < ns; s++) {
-        char acc[32], gd[32], pr[32];
+        char acc[32], tg[32], gd[32], pr[32];
         snprintf(acc, sizeof acc, "%d/%d %.0f%%", sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n));
+        snprintf(tg, sizeof tg, "%d/%d %.0f%%", sum[s].taught_correct, sum[s].n_taught,
+                 pct(sum[s].taught_correct, sum[s].n_taught));
         snprintf(gd, sizeof gd, "%d/%d %.0f%%", sum[s].golden_correct, sum[s].n_golden,
                  pct(sum[s].golden_correct, sum[s].n_golden));
         snprintf(pr, sizeof pr, "%d/%d %.0f%%", sum[s].probe_correct, sum[s].n_probe,
                  pct(sum[s].probe_correct, sum[s].n_probe));
-        printf("%-12s %-14s %-7.3f %-8.3f %-14s %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1, sum[s].rouge_l,
-               gd, pr, sum[s].decode_tps, sum[s].prefill_tps);
+        printf("%-12s %-14s %-7.3f %-8.3f %-14s %-14s %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1,
+               sum[s].rouge_l, tg, gd, pr, sum[s].decode_tps, sum[s].prefill_tps);
     }
 }
 
@@ -90,7 +92,7 @@ int cmd_bench(int argc, char **argv)
 {
     const char *cfg_path = NULL, *model_dir = NULL, *stages_arg = BENCH_JOB_STAGES, *eval_path = NULL;
     const char *probe_path = NULL, *golden_path = NULL, *json_path = NULL, *md_path = NULL;
-    long threads = -1, max_tokens = BENCH_JOB_MAX_TOKENS;
+    long threads = -1, max_tokens = BENCH_JOB_MAX_TOKENS, taught = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 #define VAL(flag) (strcmp(a, flag) == 0 && v && (i++, 1))
@@ -106,7 +108,12 @@ int cmd_bench(int argc, char **argv)
             probe_path = v;
         else if (VAL("--golden"))
             golden_path = v;
-        else if (VAL("--json"))
+        else if (VAL("--taught")) {
+            if (strcmp(v, "none") == 0)
+                taught = -1;
+            else if (cli_int("--taught", v, 1, 100000, &taught))
+                return 1;
+        } else if (VAL("--json"))
             json_path = v;
         else if (VAL("--markdown"))
             md_path = v;
@@ -118,7 +125,7 @@ int cmd_bench(int argc, char **argv)
                 return 1;
         } else
             return cli_fail("usage: infuse bench [-c infuse.yaml] [-m MODEL] [--stages base,cpt,sft] [--eval FILE] "
-                            "[--probe FILE|none] [--golden FILE|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
+                            "[--probe FILE|none] [--golden FILE|none] [--taught N|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
 #undef VAL
     }
     Config cfg;
@@ -132,6 +139,7 @@ int cmd_bench(int argc, char **argv)
     a.probe = probe_path;
     a.golden = golden_path;
     a.max_tokens = (int)max_tokens;
+    a.taught = (int)taught;
     a.threads = (int)threads;
     BenchJob job;
     Err e;
