@@ -382,7 +382,7 @@ void bench_job_free(BenchJob *j)
     if (j->have_model)
         model_free(&j->model);
     tokenizer_delete(j->tok);
-    for (int i = 0; i < 3; i++)
+    for (int i = 0; i < BENCH_KINDS; i++)
         qa_eval_free(&j->sets[i]);
     free(j->items);
     free(j->model_dir);
