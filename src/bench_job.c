@@ -46,26 +46,17 @@ static int load_items(BenchJob *j, const char *path, BenchKind kind, Err *e)
 
 /* Golden Data is what SFT must learn, so it is asked as written and scored
  * against its own answer: the data.golden file and the store's golden
- * pairs (data.qa), or the one file given. */
-static int load_golden(BenchJob *j, const char *arg, const Config *cfg, Err *e)
+ * pairs (st: data.qa, NULL without one), or the one file given. */
+static int load_golden(BenchJob *j, const char *arg, const Config *cfg, const QaStore *st, Err *e)
 {
     QaEvalSet *set = &j->sets[BENCH_GOLDEN];
     if (arg)
         return strcmp(arg, "none") == 0 ? 0 : load_items(j, arg, BENCH_GOLDEN, e);
     if (cfg->golden && fs_exists(cfg->golden) && qa_eval_load(set, cfg->golden, e) != 0)
         return -1;
-    if (cfg->qa && qa_store_sniff(cfg->qa)) {
-        QaStore st;
-        if (qa_store_open_snapshot(&st, cfg->qa, e) != 0) /* the workbench may hold it */
-            return -1;
-        int rc = 0;
-        for (size_t i = 0; rc == 0 && i < st.n; i++) {
-            const QaRecord *r = &st.r[i];
-            if (r->golden && !r->deleted && r->status != QA_REJECTED)
-                rc = qa_eval_append(set, r->question, r->answer, e);
-        }
-        qa_store_close(&st);
-        if (rc)
+    for (size_t i = 0; st && i < st->n; i++) {
+        const QaRecord *r = &st->r[i];
+        if (r->golden && !r->deleted && r->status != QA_REJECTED && qa_eval_append(set, r->question, r->answer, e))
             return -1;
     }
     return add_items(j, BENCH_GOLDEN, e);
@@ -74,30 +65,43 @@ static int load_golden(BenchJob *j, const char *arg, const Config *cfg, Err *e)
 /* The taught pairs: n of the store's approved pairs that are not golden
  * (those are asked already) or deleted, evenly spaced through the store so
  * the sample is the same run after run and spans every source. */
-static int load_taught(BenchJob *j, int n, const Config *cfg, Err *e)
+static int load_taught(BenchJob *j, int n, const QaStore *st, Err *e)
 {
-    if (n < 0 || !cfg->qa || !qa_store_sniff(cfg->qa))
+    if (n < 0 || !st)
         return 0;
     if (n == 0)
         n = BENCH_JOB_TAUGHT;
-    QaStore st;
-    if (qa_store_open_snapshot(&st, cfg->qa, e) != 0)
-        return -1;
-    size_t *pick = malloc(sizeof *pick * (st.n ? st.n : 1)), m = 0;
-    int rc = pick ? 0 : err_set(e, "out of memory");
-    for (size_t i = 0; rc == 0 && i < st.n; i++) {
-        const QaRecord *r = &st.r[i];
+    size_t *pick = malloc(sizeof *pick * (st->n ? st->n : 1)), m = 0;
+    if (!pick)
+        return err_set(e, "out of memory");
+    for (size_t i = 0; i < st->n; i++) {
+        const QaRecord *r = &st->r[i];
         if (r->status == QA_APPROVED && !r->golden && !r->deleted)
             pick[m++] = i;
     }
     size_t k = (size_t)n < m ? (size_t)n : m;
+    int rc = 0;
     for (size_t i = 0; rc == 0 && i < k; i++) {
-        const QaRecord *r = &st.r[pick[i * m / k]];
+        const QaRecord *r = &st->r[pick[i * m / k]];
         rc = qa_eval_append(&j->sets[BENCH_TAUGHT], r->question, r->answer, e);
     }
     free(pick);
-    qa_store_close(&st);
     return rc ? -1 : add_items(j, BENCH_TAUGHT, e);
+}
+
+/* Golden Data, then the taught pairs, from one snapshot of the QA store
+ * (the workbench may hold it): both sets see the same version of it. */
+static int load_store_items(BenchJob *j, const BenchJobArgs *a, const Config *cfg, Err *e)
+{
+    QaStore st;
+    int have = (!a->golden || a->taught >= 0) && cfg->qa && qa_store_sniff(cfg->qa);
+    if (have && qa_store_open_snapshot(&st, cfg->qa, e) != 0)
+        return -1;
+    const QaStore *sp = have ? &st : NULL;
+    int rc = load_golden(j, a->golden, cfg, sp, e) != 0 || load_taught(j, a->taught, sp, e) != 0;
+    if (have)
+        qa_store_close(&st);
+    return rc ? -1 : 0;
 }
 
 /* The probe.jsonl beside the evaluation set, malloc'd (NULL when out of memory). */
@@ -178,7 +182,7 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
     }
     if (probe_path && strcmp(probe_path, "none") != 0 && load_items(j, probe_path, BENCH_PROBE, e) != 0)
         goto fail;
-    if (load_golden(j, a->golden, cfg, e) != 0 || load_taught(j, a->taught, cfg, e) != 0)
+    if (load_store_items(j, a, cfg, e) != 0)
         goto fail;
     if (!(tok_path = fs_join(model_dir, "tokenizer.json"))) {
         err_set(e, "out of memory");
