@@ -5,11 +5,12 @@
  * top (the command line's flags): the stages ("base", the name of one of
  * the config's adapters, or NAME=FOLDER, comma-separated), the evaluation
  * set (data.eval), the forgetting probe (probe.jsonl beside the evaluation
- * set when there is one) and the Golden Data (data.golden and the QA
- * store's golden pairs that are not rejected or deleted, asked as written),
+ * set when there is one), the Golden Data (data.golden and the QA store's
+ * golden pairs that are not rejected or deleted, asked as written) and
  * the taught pairs (a fixed sample of the store's other approved pairs,
  * asked as written: did the stage learn what it was taught, apart from
- * whether it answers the same facts asked in other words), then loads the base model and checks every stage's adapter
+ * whether it answers the same facts asked in other words), then loads the
+ * base model and checks every stage's adapter
  * (stage_bench_prepare: missing, another base, empty or without effect is
  * an error naming the folder).  bench_job_run answers every question with
  * every stage (stage_bench_run), calling back after each question with its

@@ -206,7 +206,6 @@ static void test_overrides(const char *yaml)
     config_free(&cfg);
 }
 
-/* Stages that cannot be benchmarked: the message names the stage and folder. */
 /* The taught pairs: approved, not golden, not deleted, evenly spaced. */
 static void test_taught(const char *yaml)
 {
@@ -262,6 +261,7 @@ static void test_taught(const char *yaml)
     }
 }
 
+/* Stages that cannot be benchmarked: the message names the stage and folder. */
 static void test_errors(const char *yaml)
 {
     Config cfg;

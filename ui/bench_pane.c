@@ -248,6 +248,12 @@ static void draw_progress(Bench *b, int y, int x, int w)
 
 static int pct(int k, int n) { return n ? (int)(100.0 * k / n + 0.5) : 0; }
 
+/* "27/40 68%", or "-" for a kind this run does not ask. */
+static void score_cell(char cell[32], int k, int n)
+{
+    snprintf(cell, 32, n ? "%d/%d %d%%" : "-", k, n, pct(k, n));
+}
+
 static void draw_summary(Bench *b, int y, int x, int w)
 {
     ui_printf(stdscr, y, x, w, UI_TITLE, "%-7s %-12s %6s %7s  %-10s %-10s %-10s %8s", "stage", "accuracy", "F1",
@@ -257,12 +263,9 @@ static void draw_summary(Bench *b, int y, int x, int w)
         partial_sum(b, s, &m);
         char acc[32], taught[32], gold[32], probe[32], dec[32] = "-";
         snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, pct(m.correct, m.n));
-        snprintf(taught, sizeof taught, m.n_taught ? "%d/%d %d%%" : "-", m.taught_correct, m.n_taught,
-                 pct(m.taught_correct, m.n_taught));
-        snprintf(gold, sizeof gold, m.n_golden ? "%d/%d %d%%" : "-", m.golden_correct, m.n_golden,
-                 pct(m.golden_correct, m.n_golden));
-        snprintf(probe, sizeof probe, m.n_probe ? "%d/%d %d%%" : "-", m.probe_correct, m.n_probe,
-                 pct(m.probe_correct, m.n_probe));
+        score_cell(taught, m.taught_correct, m.n_taught);
+        score_cell(gold, m.golden_correct, m.n_golden);
+        score_cell(probe, m.probe_correct, m.n_probe);
         if (b->complete)
             snprintf(dec, sizeof dec, "%.0f", m.decode_tps);
         ui_printf(stdscr, y + 1 + s, x, w, s == b->col ? UI_ACCENT : UI_NORMAL, "%-7s %-12s %6.3f %7.3f  %-10s %-10s %-10s %8s",

@@ -52,6 +52,9 @@ static double pct(int k, int n)
     return n ? 100.0 * k / n : 0;
 }
 
+/* "27/40 68%" into a 32-byte cell. */
+static void score_cell(char cell[32], int k, int n) { snprintf(cell, 32, "%d/%d %.0f%%", k, n, pct(k, n)); }
+
 /* The table: a row per question, a column per stage, then the summary. */
 static void print_table(const BenchJob *j)
 {
@@ -76,13 +79,10 @@ static void print_table(const BenchJob *j)
            "golden", "probe", "decode/s", "prefill/s");
     for (int s = 0; s < ns; s++) {
         char acc[32], tg[32], gd[32], pr[32];
-        snprintf(acc, sizeof acc, "%d/%d %.0f%%", sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n));
-        snprintf(tg, sizeof tg, "%d/%d %.0f%%", sum[s].taught_correct, sum[s].n_taught,
-                 pct(sum[s].taught_correct, sum[s].n_taught));
-        snprintf(gd, sizeof gd, "%d/%d %.0f%%", sum[s].golden_correct, sum[s].n_golden,
-                 pct(sum[s].golden_correct, sum[s].n_golden));
-        snprintf(pr, sizeof pr, "%d/%d %.0f%%", sum[s].probe_correct, sum[s].n_probe,
-                 pct(sum[s].probe_correct, sum[s].n_probe));
+        score_cell(acc, sum[s].correct, sum[s].n);
+        score_cell(tg, sum[s].taught_correct, sum[s].n_taught);
+        score_cell(gd, sum[s].golden_correct, sum[s].n_golden);
+        score_cell(pr, sum[s].probe_correct, sum[s].n_probe);
         printf("%-12s %-14s %-7.3f %-8.3f %-14s %-14s %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1,
                sum[s].rouge_l, tg, gd, pr, sum[s].decode_tps, sum[s].prefill_tps);
     }
