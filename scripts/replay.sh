@@ -4,19 +4,29 @@
 # (data/replay.txt, definition text) and SFT (data/replay.jsonl, Q&A) so that
 # learning the domain does not wear away what the base model knew.
 #
-# Nothing about a term of data/probe_terms.txt is taken: the forgetting probe
-# asks about those, and must measure what the model kept, not what it was
-# shown again.  Deterministic: every Nth eligible entry.
+# Nothing about a term of data/probe_terms.txt or an acronym of
+# data/probe_recall.jsonl (scripts/probe-recall.sh, run first) is taken: the
+# forgetting probes ask about those, and must measure what the model kept,
+# not what it was shown again.  Deterministic: every Nth eligible entry.
 set -eu
 cd "$(dirname "$0")/.."
 C=build/corpus
 [ -f "$C/qa.jsonl" ] || make -s corpus
-# probe terms, lower-cased, one per line (comments dropped)
-terms=$(grep -v '^#' data/probe_terms.txt | tr 'A-Z' 'a-z')
+# one Q&A pair in QSTEP (acronyms weighted as below), 1,873 pairs; text: one
+# entry in 120.  Many different pairs, not a few repeated: with 469 pairs
+# twice, SFT kept 70 of probe_recall.jsonl's 100 acronyms; with 1,873 once,
+# 92 (README, "The example")
+QSTEP=${QSTEP:-30}
+# probe terms and recall-probe acronyms, lower-cased, one per line
+terms=$( (grep -v '^#' data/probe_terms.txt
+          sed -n 's/^{"question": "What does \([^ ]*\) stand for?".*/\1/p' data/probe_recall.jsonl) | tr 'A-Z' 'a-z')
 
 # mentions(line): 1 when the line holds a probe term as a whole word
 awk_probe='
-    BEGIN { n = split(TERMS, t, "\n") }
+    BEGIN {
+        n = split(TERMS, t, "\n")
+        for (i = 1; i <= n; i++) { gsub(/[^a-z0-9]+/, " ", t[i]); gsub(/^ +| +$/, "", t[i]) }
+    }
     function mentions(s,    i, l) {
         l = " " tolower(s) " "
         gsub(/[^a-z0-9]+/, " ", l)
@@ -27,10 +37,10 @@ awk_probe='
 # Q&A in the proportions the base model was instruction-tuned on
 # (scripts/base-model.sh counts each acronym pair 8 times): a sample that
 # keeps its question kinds, acronyms above all, in the same balance.
-awk -v TERMS="$terms" "$awk_probe"'
+awk -v TERMS="$terms" -v QSTEP="$QSTEP" "$awk_probe"'
     !mentions($0) {
         k += /"content":"[^"]* (stands|can stand) for / ? 8 : 1
-        if (k >= next_at) { print; next_at += 120 }
+        if (k >= next_at) { print; next_at += QSTEP }
     }' "$C/qa.jsonl" > data/replay.jsonl.tmp
 # text.txt: entries are paragraphs "HEAD: definition" separated by a blank line
 awk -v TERMS="$terms" -v RS= -v ORS='\n\n' "$awk_probe"'

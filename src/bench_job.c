@@ -4,6 +4,7 @@
 #include "qa_store.h"
 
 #include <cJSON.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -104,21 +105,71 @@ static int load_store_items(BenchJob *j, const BenchJobArgs *a, const Config *cf
     return rc ? -1 : 0;
 }
 
-/* The probe.jsonl beside the evaluation set, malloc'd (NULL when out of memory). */
-static char *probe_beside(const char *eval_path)
+static int cmp_name(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* Whether name is a probe file: probe.jsonl or probe_*.jsonl. */
+static int probe_name(const char *name)
 {
+    size_t l = strlen(name);
+    return strcmp(name, "probe.jsonl") == 0 ||
+           (strncmp(name, "probe_", 6) == 0 && l > 12 && strcmp(name + l - 6, ".jsonl") == 0);
+}
+
+/* The probe files beside the evaluation set, in name order, joined by ","
+ * into *out (malloc'd; NULL when there are none). */
+static int probes_beside(const char *eval_path, char **out, Err *e)
+{
+    *out = NULL;
     char *dir = strdup(eval_path);
     if (!dir)
-        return NULL;
-    char *slash = strrchr(dir, '/'), *p;
-    if (slash) {
+        return err_set(e, "out of memory");
+    char *slash = strrchr(dir, '/');
+    if (slash)
         *slash = 0;
-        p = fs_join(dir, "probe.jsonl");
-    } else {
-        p = strdup("probe.jsonl");
+    else
+        strcpy(dir, ".");
+    DIR *d = opendir(dir);
+    if (!d) {
+        free(dir);
+        return 0;   /* no folder to look in: no probe */
+    }
+    char *names[64];
+    size_t n = 0, len = 0;
+    int rc = 0;
+    for (struct dirent *de; rc == 0 && (de = readdir(d));) {
+        if (!probe_name(de->d_name))
+            continue;
+        if (n == sizeof names / sizeof *names)
+            rc = err_set(e, "%s: more than %zu probe files", dir, n);
+        else if (!(names[n] = slash ? fs_join(dir, de->d_name) : strdup(de->d_name)))
+            rc = err_set(e, "out of memory");
+        else
+            len += strlen(names[n++]) + 1;
+    }
+    closedir(d);
+    qsort(names, n, sizeof *names, cmp_name);
+    if (rc == 0 && n && !(*out = malloc(len)))
+        rc = err_set(e, "out of memory");
+    for (size_t i = 0, at = 0; i < n; i++) {
+        if (*out)
+            at += (size_t)sprintf(*out + at, "%s%s", i ? "," : "", names[i]);
+        free(names[i]);
     }
     free(dir);
-    return p;
+    return rc;
+}
+
+/* The files of a ","-separated list as one probe. */
+static int load_probes(BenchJob *j, const char *list, Err *e)
+{
+    char *buf = strdup(list);
+    if (!buf)
+        return err_set(e, "out of memory");
+    int rc = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); rc == 0 && t; t = strtok_r(NULL, ",", &save))
+        rc = qa_eval_load_more(&j->sets[BENCH_PROBE], t, e);
+    free(buf);
+    return rc ? -1 : add_items(j, BENCH_PROBE, e);
 }
 
 /* Stages: base, a config adapter name, or NAME=FOLDER, comma-separated. */
@@ -173,14 +224,11 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
     const char *probe_path = a->probe;
     if (!probe_path) {
         /* the forgetting probe beside the evaluation set, when there is one */
-        if (!(probe_owned = probe_beside(eval_path))) {
-            err_set(e, "out of memory");
+        if (probes_beside(eval_path, &probe_owned, e) != 0)
             goto fail;
-        }
-        if (fs_exists(probe_owned))
-            probe_path = probe_owned;
+        probe_path = probe_owned;
     }
-    if (probe_path && strcmp(probe_path, "none") != 0 && load_items(j, probe_path, BENCH_PROBE, e) != 0)
+    if (probe_path && strcmp(probe_path, "none") != 0 && load_probes(j, probe_path, e) != 0)
         goto fail;
     if (load_store_items(j, a, cfg, e) != 0)
         goto fail;

@@ -4,8 +4,8 @@
  * way.  bench_job_prepare reads the Config with the caller's overrides on
  * top (the command line's flags): the stages ("base", the name of one of
  * the config's adapters, or NAME=FOLDER, comma-separated), the evaluation
- * set (data.eval), the forgetting probe (probe.jsonl beside the evaluation
- * set when there is one), the Golden Data (data.golden and the QA store's
+ * set (data.eval), the forgetting probe (probe.jsonl and probe_*.jsonl
+ * beside the evaluation set, when there are any), the Golden Data (data.golden and the QA store's
  * golden pairs that are not rejected or deleted, asked as written) and
  * the taught pairs (a fixed sample of the store's other approved pairs,
  * asked as written: did the stage learn what it was taught, apart from
@@ -45,7 +45,8 @@ typedef struct BenchJobArgs {
     const char *model;          /* base model folder; NULL: cfg->model */
     const char *stages;         /* NULL: BENCH_JOB_STAGES */
     const char *eval;           /* NULL: data.eval */
-    const char *probe;          /* FILE, "none", or NULL: probe.jsonl beside the evaluation set if present */
+    const char *probe;          /* FILE[,FILE...], "none", or NULL: probe.jsonl and probe_*.jsonl beside the
+                                 * evaluation set (name order), if any */
     const char *golden;         /* FILE (alone), "none", or NULL: data.golden and the store's golden pairs */
     int max_tokens;             /* <= 0: BENCH_JOB_MAX_TOKENS */
     int taught;                 /* taught pairs: 0 BENCH_JOB_TAUGHT, < 0 none */

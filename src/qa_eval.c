@@ -72,6 +72,11 @@ static int item_from_json(QaEvalItem *it, const cJSON *o, const char *path, long
 int qa_eval_load(QaEvalSet *set, const char *path, Err *e)
 {
     memset(set, 0, sizeof *set);
+    return qa_eval_load_more(set, path, e);
+}
+
+int qa_eval_load_more(QaEvalSet *set, const char *path, Err *e)
+{
     TextFile f;
     if (textfile_read(&f, path, NULL, e) != 0)
         return -1;
@@ -79,7 +84,7 @@ int qa_eval_load(QaEvalSet *set, const char *path, Err *e)
     jsonl_init(&j, path, &f);
     cJSON *o;
     int got, rc = 0;
-    size_t cap = 0;
+    size_t cap = set->n, first = set->n;
     while (rc == 0 && (got = jsonl_next(&j, &o, e)) != 0) {
         if (got < 0) {
             rc = -1;
@@ -101,7 +106,7 @@ int qa_eval_load(QaEvalSet *set, const char *path, Err *e)
         cJSON_Delete(o);
     }
     textfile_free(&f);
-    if (rc == 0 && set->n == 0)
+    if (rc == 0 && set->n == first)
         rc = err_set(e, "%s: no questions", path);
     if (rc)
         qa_eval_free(set);

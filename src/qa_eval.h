@@ -34,6 +34,8 @@ typedef struct QaEvalSet {
 } QaEvalSet;
 
 int qa_eval_load(QaEvalSet *set, const char *path, Err *e);
+/* Appends path's questions to a loaded set (on failure the whole set is freed). */
+int qa_eval_load_more(QaEvalSet *set, const char *path, Err *e);
 /* Appends one question with its reference answer (no keywords, no
  * category): a set built from elsewhere, such as the QA store's Golden Data. */
 int qa_eval_append(QaEvalSet *set, const char *question, const char *reference, Err *e);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "qa_dup.h"
 #include "qa_store.h"
 
 static const char *const names[QA_N_FLAGS] = {
@@ -57,11 +58,57 @@ int qa_check_repetition(const char *text, char *why, size_t n)
     return found;
 }
 
+/* The names of real special tokens, which text about language models
+ * writes in the same brackets as a template slot ("the [CLS] token"). */
+static int special_token(const char *p, size_t l)
+{
+    static const char *const tokens[] = {"CLS", "SEP", "MASK", "PAD", "UNK", "BOS", "EOS", "S", "INST", "SYS"};
+    for (size_t i = 0; i < sizeof tokens / sizeof *tokens; i++)
+        if (strlen(tokens[i]) == l && strncmp(p, tokens[i], l) == 0)
+            return 1;
+    return 0;
+}
+
+/* A template slot a generator left unfilled: "[ANSWER]", "[BASELINE NAME]"
+ * or "<NAME>" (capitals, spaces, "_"), "{table_number}" (an identifier of
+ * 3 or more characters in braces, not right after a letter or "\" as in
+ * LaTeX's "\mathrm{softmax}"). Its length in *len. */
+static const char *slot(const char *text, size_t *len)
+{
+    for (const char *p = text; *p; p++) {
+        char close = *p == '[' ? ']' : *p == '<' ? '>' : *p == '{' ? '}' : 0;
+        if (!close)
+            continue;
+        const char *q = p + 1;
+        size_t letters = 0;
+        if (close == '}') {
+            if (p > text && (isalnum((unsigned char)p[-1]) || p[-1] == '\\'))
+                continue;
+            if (!(isalpha((unsigned char)*q) || *q == '_'))
+                continue;
+            while (isalnum((unsigned char)*q) || *q == '_')
+                q++, letters++;
+            if (*q == '}' && letters >= 3) {
+                *len = (size_t)(q + 1 - p);
+                return p;
+            }
+            continue;
+        }
+        while (isupper((unsigned char)*q) || *q == ' ' || *q == '_')
+            letters += isupper((unsigned char)*q) != 0, q++;
+        if (*q == close && letters >= 2 && p[1] != ' ' && q[-1] != ' ' && !special_token(p + 1, (size_t)(q - p - 1))) {
+            *len = (size_t)(q + 1 - p);
+            return p;
+        }
+    }
+    return NULL;
+}
+
 int qa_check_placeholder(const char *text, char *why, size_t n)
 {
     /* Matched case-insensitively anywhere in the text. */
     static const char *const marks[] = {
-        "[your", "[insert", "{question}", "{answer}", "{{", "}}", "<question>", "<answer>", "<your",
+        "[your", "[insert", "{question}", "{answer}", "{{", "}}", "<question>", "<answer>", "<your", "<insert",
         "lorem ipsum", "your answer here", "your question here", "answer goes here", "placeholder",
     };
     /* Matched as whole words, upper case only ("todo" in prose is rarer
@@ -82,6 +129,12 @@ int qa_check_placeholder(const char *text, char *why, size_t n)
                 return 1;
             }
         }
+    }
+    size_t l;
+    const char *p = slot(text, &l);
+    if (p) {
+        snprintf(why, n, "template slot \"%.*s\"", (int)(l < 60 ? l : 60), p);
+        return 1;
     }
     return 0;
 }
@@ -122,83 +175,6 @@ int qa_check_truncated(const char *answer, char *why, size_t n)
     }
     qa_words_free(&w);
     return found;
-}
-
-/* Sorted, de-duplicated words of a text, for set operations. */
-static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
-
-static size_t word_set(const QaWords *w, const char **out)
-{
-    for (size_t i = 0; i < w->n; i++)
-        out[i] = qa_word(w, i);
-    qsort(out, w->n, sizeof *out, cmp_str);
-    size_t m = 0;
-    for (size_t i = 0; i < w->n; i++)
-        if (m == 0 || strcmp(out[m - 1], out[i]) != 0)
-            out[m++] = out[i];
-    return m;
-}
-
-/* A question's word set, built once per record for the O(n^2) duplicate
- * scan (rebuilding both sets per pair was 0.2 s for the example's 356
- * records, a pause on every save in the workbench). */
-typedef struct WordSet {
-    QaWords w;
-    const char **set;   /* sorted, unique words of w */
-    size_t n;
-} WordSet;
-
-static int word_set_init(WordSet *ws, const char *text)
-{
-    memset(ws, 0, sizeof *ws);
-    if (qa_words(&ws->w, text) != 0) {
-        memset(ws, 0, sizeof *ws);  /* nothing to free: word_set_free is harmless */
-        return -1;
-    }
-    if (!(ws->set = malloc((ws->w.n + 1) * sizeof *ws->set))) {
-        qa_words_free(&ws->w);
-        memset(ws, 0, sizeof *ws);
-        return -1;
-    }
-    ws->n = word_set(&ws->w, ws->set);
-    return 0;
-}
-
-static void word_set_free(WordSet *ws)
-{
-    free(ws->set);
-    qa_words_free(&ws->w);
-}
-
-static double jaccard(const WordSet *a, const WordSet *b)
-{
-    size_t inter = 0;
-    for (size_t i = 0, j = 0; i < a->n && j < b->n;) {
-        int c = strcmp(a->set[i], b->set[j]);
-        if (c == 0)
-            inter++, i++, j++;
-        else if (c < 0)
-            i++;
-        else
-            j++;
-    }
-    size_t uni = a->n + b->n - inter;
-    return uni ? (double)inter / (double)uni : 1.0;
-}
-
-double qa_similarity(const char *a, const char *b)
-{
-    WordSet wa, wb;
-    if (word_set_init(&wa, a) != 0)
-        return 0;
-    if (word_set_init(&wb, b) != 0) {
-        word_set_free(&wa);
-        return 0;
-    }
-    double sim = jaccard(&wa, &wb);
-    word_set_free(&wa);
-    word_set_free(&wb);
-    return sim;
 }
 
 int qa_corpus_words(QaWordSet *set, const char *const *texts, size_t n, Err *e)
@@ -263,11 +239,11 @@ static void add_reason(char *reasons, size_t cap, unsigned *flags, unsigned bit,
 
 int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *e)
 {
-    const double near = o->near_dup > 0 ? o->near_dup : 0.8;
     const double min_support = o->min_support > 0 ? o->min_support : 0.5;
     size_t changed = 0;
     char **norm = calloc(s->n + 1, sizeof *norm);
-    WordSet *words = calloc(s->n + 1, sizeof *words);
+    /* [2i] question, [2i+1] answer */
+    QaWordList *words = calloc(2 * s->n + 1, sizeof *words);
     size_t n_words = 0;
     if (!norm || !words) {
         free(norm);
@@ -278,8 +254,8 @@ int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *
     for (size_t i = 0; rc == 0 && i < s->n; i++)
         if (!(norm[i] = qa_normalize(s->r[i].question)))
             rc = err_set(e, "%s: out of memory", s->path);
-    for (; rc == 0 && n_words < s->n; n_words++)
-        if (word_set_init(&words[n_words], s->r[n_words].question) != 0)
+    for (; rc == 0 && n_words < 2 * s->n; n_words++)
+        if (qa_word_list_init(&words[n_words], n_words % 2 ? s->r[n_words / 2].answer : s->r[n_words / 2].question) != 0)
             rc = err_set(e, "%s: out of memory", s->path);
     /* Golden questions and answers, normalised once: [2k] question, [2k+1] answer */
     char **gnorm = calloc(2 * o->n_golden + 1, sizeof *gnorm);
@@ -309,13 +285,12 @@ int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *
                 snprintf(why, sizeof why, "same question as #%ld", q->id);
                 add_reason(reasons, sizeof reasons, &flags, QA_FLAG_DUPLICATE, why);
                 dup = 1;
-            } else {
-                double sim = jaccard(&words[i], &words[j]);
-                if (sim >= near) {
-                    snprintf(why, sizeof why, "question %.0f%% like #%ld's", 100 * sim, q->id);
-                    add_reason(reasons, sizeof reasons, &flags, QA_FLAG_NEAR_DUPLICATE, why);
-                    dup = 1;
-                }
+            } else if (qa_near_duplicate(&words[2 * i], &words[2 * i + 1], &words[2 * j], &words[2 * j + 1], why,
+                                      sizeof why)) {
+                char at[300];
+                snprintf(at, sizeof at, "question like #%ld's %s", q->id, why);
+                add_reason(reasons, sizeof reasons, &flags, QA_FLAG_NEAR_DUPLICATE, at);
+                dup = 1;
             }
         }
         for (size_t k = 0; k < o->n_golden && !dup && !r->golden && rc == 0; k++) {
@@ -357,7 +332,7 @@ int qa_flags_update(QaStore *s, const QaFlagOptions *o, size_t *n_changed, Err *
         free(norm[i]);
     free(norm);
     for (size_t i = 0; i < n_words; i++)
-        word_set_free(&words[i]);
+        qa_word_list_free(&words[i]);
     free(words);
     for (size_t k = 0; gnorm && k < 2 * o->n_golden; k++)
         free(gnorm[k]);

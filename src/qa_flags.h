@@ -4,7 +4,9 @@
  *   repetition      a 3-word sequence 3 or more times, or one word 4 times
  *                   in a row, in the question or the answer
  *   placeholder     template text left in: "[Your Question]", "{answer}",
- *                   "<answer>", "TODO", "TBD", "Lorem ipsum", ...
+ *                   "<answer>", "TODO", "TBD", "Lorem ipsum", ..., or a
+ *                   slot such as "[ANSWER]", "<NAME>" or "{table_number}"
+ *                   (not the special tokens "[CLS]", "<EOS>", ...)
  *   truncated       empty answer; an answer ending in a comma, colon or a
  *                   word that cannot end a sentence ("and", "the", ...);
  *                   or one of 8+ words with no closing punctuation
@@ -12,8 +14,8 @@
  *                   earlier record, or, for a pair not golden itself, as a
  *                   Golden Data pair given in the options with another
  *                   answer (training would teach both answers)
- *   near_duplicate  word-set Jaccard similarity >= 0.8 with an earlier
- *                   record's question
+ *   near_duplicate  an earlier record's question but for trivial changes,
+ *                   or for one more word when the answers agree (qa_dup.h)
  *   too_long        question and answer, as the caller tokenizes them
  *                   (chat template included), are more than seq_len tokens
  *   unsupported     under min_support (default 0.5) of the answer's content
@@ -49,8 +51,6 @@ unsigned qa_flag_parse(const char *name);
 int qa_check_repetition(const char *text, char *why, size_t n);
 int qa_check_placeholder(const char *text, char *why, size_t n);
 int qa_check_truncated(const char *answer, char *why, size_t n);
-/* Word-set Jaccard similarity of two questions, in [0, 1]. */
-double qa_similarity(const char *a, const char *b);
 
 /* Counts the tokens of a pair as training would see it; -1 on error. */
 typedef int (*QaTokenCount)(void *ctx, const char *question, const char *answer);
@@ -61,7 +61,6 @@ typedef struct QaFlagOptions {
     QaTokenCount count;         /* NULL: no length check */
     void *count_ctx;
     int seq_len;
-    double near_dup;            /* Jaccard threshold; 0 = 0.8 */
     const char *const *golden_q, *const *golden_a;  /* Golden Data outside the store (data.golden) */
     size_t n_golden;
     const char *golden_path;    /* named in the reason */

@@ -291,6 +291,63 @@ static void test_errors(const char *yaml)
     free(missing);
 }
 
+/* The probe: probe.jsonl and probe_*.jsonl beside the evaluation set, in
+ * name order, or --probe's comma-separated files; nothing else. */
+static int n_probe_items(const BenchJob *j)
+{
+    int n = 0;
+    for (int i = 0; i < j->n_items; i++)
+        n += j->items[i].kind == BENCH_PROBE;
+    return n;
+}
+
+static void test_probes(const char *yaml)
+{
+    write_file("probe_recall.jsonl", "{\"question\": \"What does ROM stand for?\", \"answer\": \"read only memory\"}\n"
+                                     "{\"question\": \"What does LED stand for?\", \"answer\": \"light emitting diode\"}\n");
+    write_file("probes.jsonl", "{\"question\": \"not a probe file\", \"answer\": \"x\"}\n");
+    write_file("probe_notes.txt", "not a probe file either\n");
+    Config cfg;
+    if (load_cfg(&cfg, yaml) != 0)
+        return;
+    BenchJobArgs a;
+    bench_job_args_init(&a);
+    a.stages = "base";
+    a.golden = "none";
+    a.taught = -1;
+    BenchJob j;
+    Err e = {{0}};
+    int rc = bench_job_prepare(&j, &cfg, &a, &e);
+    CHECKF(rc == 0, "%s", e.msg);
+    if (rc == 0) {
+        CHECK(n_probe_items(&j) == 3 && j.n_items == 5);
+        CHECK(strcmp(j.items[2].question, "What does RAM stand for?") == 0 &&
+              strcmp(j.items[4].question, "What does LED stand for?") == 0);
+        bench_job_free(&j);
+    }
+    char *p1 = in_tmp("probe_recall.jsonl"), *p2 = in_tmp("probes.jsonl"), list[2048];
+    snprintf(list, sizeof list, "%s,%s", p1, p2);
+    a.probe = list;
+    rc = bench_job_prepare(&j, &cfg, &a, &e);
+    CHECKF(rc == 0, "%s", e.msg);
+    if (rc == 0) {
+        CHECK(n_probe_items(&j) == 3 && strcmp(j.items[4].question, "not a probe file") == 0);
+        bench_job_free(&j);
+    }
+    /* a missing file in the list is an error naming it */
+    snprintf(list, sizeof list, "%s,%s-missing", p1, p1);
+    CHECKF(bench_job_prepare(&j, &cfg, &a, &e) != 0 && strstr(e.msg, "probe_recall.jsonl-missing"), "%s", e.msg);
+    free(p1);
+    free(p2);
+    config_free(&cfg);
+    const char *made[] = {"probe_recall.jsonl", "probes.jsonl", "probe_notes.txt"};
+    for (size_t i = 0; i < sizeof made / sizeof *made; i++) {
+        char *p = in_tmp(made[i]);
+        remove(p);
+        free(p);
+    }
+}
+
 int main(void)
 {
     if (!mkdtemp(tmp)) {
@@ -314,6 +371,7 @@ int main(void)
     test_overrides(yaml);
     test_errors(yaml);
     test_taught(yaml);
+    test_probes(yaml);
     Err e;
     fs_remove_tree(tmp, &e);
     TEST_MAIN_END();

@@ -315,12 +315,14 @@ static int has_loop(const char *s)
 /* qa_flaws.md lists "| LINE | KIND | note |" rows; they must match what
  * the lines of qa_source.jsonl show, and no unlisted line may show a
  * placeholder or a loop (the kinds a machine can see). */
-/* The replay files (scripts/replay.sh) hold nothing about a probe term:
- * the probe must measure what the model kept, not what it was shown again.
- * Checked per line of replay.jsonl and per paragraph of replay.txt. */
-static void check_replay(void)
+/* The replay files (scripts/replay.sh) hold nothing about a probe term or
+ * an acronym of the recall probe (scripts/probe-recall.sh): a probe must
+ * measure what the model kept, not what it was shown again.  Checked per
+ * line of replay.jsonl and per paragraph of replay.txt. */
+static void check_replay(const Rows *recall)
 {
-    char terms[64][64], buf[8192];
+    static char terms[256][64];
+    char buf[8192];
     int nt = 0;
     FILE *f = fopen(DATA "probe_terms.txt", "r");
     CHECKF(f != NULL, "cannot open " DATA "probe_terms.txt");
@@ -334,6 +336,15 @@ static void check_replay(void)
         }
     fclose(f);
     CHECK(nt >= 30);
+    for (int i = 0; i < recall->n && nt < 256; i++) {
+        char x[64];
+        CHECKF(sscanf(recall->r[i].q, "What does %63s stand for?", x) == 1, "probe_recall.jsonl:%d: not \"What "
+               "does X stand for?\"", i + 1);
+        terms[nt][0] = ' ';
+        normalize(x, terms[nt] + 1, sizeof terms[nt] - 2);
+        strcat(terms[nt], " ");
+        nt++;
+    }
     const char *files[] = {DATA "replay.jsonl", DATA "replay.txt"};
     for (int k = 0; k < 2; k++) {
         Err e;
@@ -422,7 +433,7 @@ static void check_flaws(const Rows *qa)
 
 int main(void)
 {
-    static Rows qa, more, golden, eval, probe;
+    static Rows qa, more, golden, eval, probe, recall;
     check_corpus();
 
     load(&qa, DATA "qa_source.jsonl", "question", "answer", 0);
@@ -475,9 +486,14 @@ int main(void)
      * few domain ones, so only an exact repeat counts there. */
     check_no_leak(&probe, "probe.jsonl", &qa, "qa_source.jsonl", 1.01);
 
-    check_replay();
+    /* The recall probe: acronyms the base model was taught, asked as taught. */
+    load(&recall, DATA "probe_recall.jsonl", "question", "reference_answer", 1);
+    CHECKF(recall.n == 100, "probe_recall.jsonl: %d questions (want 100)", recall.n);
+    check_eval_rows(&recall, "probe_recall.jsonl", 0, "general");
 
-    rows_free(&qa), rows_free(&more), rows_free(&golden), rows_free(&eval), rows_free(&probe);
+    check_replay(&recall);
+
+    rows_free(&qa), rows_free(&more), rows_free(&golden), rows_free(&eval), rows_free(&probe), rows_free(&recall);
     free(corpus_text);
     TEST_MAIN_END();
 }

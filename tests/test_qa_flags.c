@@ -3,6 +3,7 @@
 #include "test.h"
 
 #include "fsutil.h"
+#include "qa_dup.h"
 #include "qa_flags.h"
 #include "qa_store.h"
 #include "qa_text.h"
@@ -61,6 +62,16 @@ static void test_placeholder(void)
     CHECK(!ph("The todo list app stores tasks."));
     CHECK(!ph("CLaRa compresses documents into memory tokens."));
     CHECK(!ph("TODOS are fine and so is XXXL."));
+    /* slots: capitals in brackets, an identifier in braces */
+    CHECK(ph("Here is a question: What are the three stages? Answer: [ANSWER]"));
+    CHECK(ph("CLaRa is compared against [BASELINE NAME] and [BASELINE_2]."));
+    CHECK(ph("Which baselines appear in Table {table_number}?"));
+    CHECK(ph("Question: <insert>"));
+    CHECK(ph("Dear <NAME>,"));
+    CHECK(!ph("BERT puts a [CLS] token first and [SEP] between segments."));
+    CHECK(!ph("Generation stops at <EOS> or </s>."));
+    CHECK(!ph("As shown in [1] and [A], the sum is \\mathrm{softmax}(x) over {x} in <b>bold</b>."));
+    CHECK(!ph("The set {a, b} and the list [a, b] and [ RAG ]."));
 }
 
 static void test_truncated(void)
@@ -78,12 +89,40 @@ static void test_truncated(void)
     CHECK(!trunc_("Apple and Google"));
 }
 
-static void test_similarity(void)
+static int near_dup(const char *q1, const char *a1, const char *q2, const char *a2)
 {
-    CHECK_NEAR(qa_similarity("What is CLaRa?", "what is clara"), 1.0, 1e-9);
-    CHECK_NEAR(qa_similarity("a b c d", "a b c e"), 3.0 / 5.0, 1e-9);
-    CHECK(qa_similarity("What is the compression rate of CLaRa?", "What is the compression rate used by CLaRa?") >= 0.6);
-    CHECK(qa_similarity("Who wrote CLaRa?", "How many tokens does CLaRa use?") < 0.3);
+    char why[256];
+    return qa_check_near_duplicate(q1, a1, q2, a2, why, sizeof why);
+}
+
+static void test_near_duplicate(void)
+{
+    /* small words, endings, case and order: whatever the answers */
+    CHECK(near_dup("What is RAG?", "Retrieval-augmented generation.", "what is the RAG", "A copy program."));
+    CHECK(near_dup("Which datasets was CLaRa evaluated on?", "NQ.", "Which datasets is CLaRa evaluated on?", "NQ."));
+    CHECK(near_dup("What are the stages of CLaRa?", "Three.", "What is a stage in CLaRa?", "Three."));
+    CHECK(near_dup("How is the generator trained?", "x", "How was the generator training?", "y"));
+    /* one more word when the answers say the same */
+    CHECK(near_dup("What does SCP stand for in the CLaRa paper?", "Salient Compressor Pretraining.",
+               "What does SCP stand for in CLaRa?", "SCP stands for Salient Compressor Pretraining."));
+    CHECK(!near_dup("What does SCP stand for in the Unix manual?", "Secure Copy.", "What does SCP stand for?",
+                "Salient Compressor Pretraining."));
+    /* a question word, a number or a term changed: another question */
+    CHECK(!near_dup("How does CLaRa compress documents?", "x", "Why does CLaRa compress documents?", "x"));
+    CHECK(!near_dup("What is stage 1?", "SCP.", "What is stage 2?", "SCP."));
+    CHECK(!near_dup("What does the QA loss do in stage 1?", "It preserves meaning.",
+                "What does the MSE loss do in stage 1?", "It aligns memory tokens."));
+    CHECK(!near_dup("How many memory tokens does a 256-token document get at 64x compression?", "Four memory tokens.",
+                "How many memory tokens does a 256-token document get at compression rate 32?",
+                "Eight memory tokens."));
+    CHECK(!near_dup("What average does CLaRa reach in the Oracle setting with Mistral-7B?",
+                "About 66.8 at compression rate 4.",
+                "What average score does CLaRa reach with Mistral-7B in the Normal setting?",
+                "About 39.9 at compression rate 4."));
+    /* one more word, but the answers' numbers differ */
+    CHECK(!near_dup("How many tokens per document in stage 3?", "256 tokens.", "How many tokens per document?",
+                "2048 tokens."));
+    CHECK(!near_dup("What is a user?", "x", "What is a use?", "x"));
 }
 
 static int count_words(void *ctx, const char *q, const char *a)
@@ -179,7 +218,7 @@ int main(void)
     test_repetition();
     test_placeholder();
     test_truncated();
-    test_similarity();
+    test_near_duplicate();
     test_update();
     TEST_MAIN_END();
 }

@@ -125,7 +125,7 @@ int cmd_bench(int argc, char **argv)
                 return 1;
         } else
             return cli_fail("usage: infuse bench [-c infuse.yaml] [-m MODEL] [--stages base,cpt,sft] [--eval FILE] "
-                            "[--probe FILE|none] [--golden FILE|none] [--taught N|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
+                            "[--probe FILE[,FILE...]|none] [--golden FILE|none] [--taught N|none] [--max-tokens N] [--json FILE] [--markdown FILE] [--threads N]");
 #undef VAL
     }
     Config cfg;
