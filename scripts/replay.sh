@@ -14,8 +14,8 @@ C=build/corpus
 [ -f "$C/qa.jsonl" ] || make -s corpus
 # one Q&A pair in QSTEP (acronyms weighted as below), 1,873 pairs; text: one
 # entry in 120.  Many different pairs, not a few repeated: with 469 pairs
-# twice, SFT kept 70 of probe_recall.jsonl's 100 acronyms; with 1,873 once,
-# 92 (README, "The example")
+# twice (and the QA once), SFT kept 70 of probe_recall.jsonl's 100 acronyms;
+# with 1,873 once (and the QA twice), 92 (README, "The example")
 QSTEP=${QSTEP:-30}
 # probe terms and recall-probe acronyms, lower-cased, one per line
 terms=$( (grep -v '^#' data/probe_terms.txt
