@@ -115,11 +115,10 @@ static int probe_name(const char *name)
            (strncmp(name, "probe_", 6) == 0 && l > 12 && strcmp(name + l - 6, ".jsonl") == 0);
 }
 
-/* The probe files beside the evaluation set, in name order, joined by ","
- * into *out (malloc'd; NULL when there are none). */
-static int probes_beside(const char *eval_path, char **out, Err *e)
+/* The probe files beside the evaluation set (none is no error), in name
+ * order, as one probe. */
+static int load_probes_beside(BenchJob *j, const char *eval_path, Err *e)
 {
-    *out = NULL;
     char *dir = strdup(eval_path);
     if (!dir)
         return err_set(e, "out of memory");
@@ -134,7 +133,7 @@ static int probes_beside(const char *eval_path, char **out, Err *e)
         return 0;   /* no folder to look in: no probe */
     }
     char *names[64];
-    size_t n = 0, len = 0;
+    size_t n = 0;
     int rc = 0;
     for (struct dirent *de; rc == 0 && (de = readdir(d));) {
         if (!probe_name(de->d_name))
@@ -144,19 +143,17 @@ static int probes_beside(const char *eval_path, char **out, Err *e)
         else if (!(names[n] = slash ? fs_join(dir, de->d_name) : strdup(de->d_name)))
             rc = err_set(e, "out of memory");
         else
-            len += strlen(names[n++]) + 1;
+            n++;
     }
     closedir(d);
     qsort(names, n, sizeof *names, cmp_name);
-    if (rc == 0 && n && !(*out = malloc(len)))
-        rc = err_set(e, "out of memory");
-    for (size_t i = 0, at = 0; i < n; i++) {
-        if (*out)
-            at += (size_t)sprintf(*out + at, "%s%s", i ? "," : "", names[i]);
+    for (size_t i = 0; i < n; i++) {
+        if (rc == 0)
+            rc = qa_eval_load_more(&j->sets[BENCH_PROBE], names[i], e);
         free(names[i]);
     }
     free(dir);
-    return rc;
+    return rc || n == 0 ? rc : add_items(j, BENCH_PROBE, e);
 }
 
 /* The files of a ","-separated list as one probe. */
@@ -210,7 +207,7 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
     memset(j, 0, sizeof *j);
     const char *model_dir = a->model ? a->model : cfg->model;
     const char *eval_path = a->eval ? a->eval : cfg->eval;
-    char *probe_owned = NULL, *tok_path = NULL;
+    char *tok_path = NULL;
     if (!model_dir || !eval_path)
         return err_set(e, "bench: needs a model (-m or model:) and an evaluation set (--eval or data.eval)");
     if (!(j->model_dir = strdup(model_dir)) || (cfg->system_prompt && !(j->system = strdup(cfg->system_prompt)))) {
@@ -221,14 +218,9 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
         goto fail;
     if (load_items(j, eval_path, BENCH_EVAL, e) != 0)
         goto fail;
-    const char *probe_path = a->probe;
-    if (!probe_path) {
-        /* the forgetting probe beside the evaluation set, when there is one */
-        if (probes_beside(eval_path, &probe_owned, e) != 0)
-            goto fail;
-        probe_path = probe_owned;
-    }
-    if (probe_path && strcmp(probe_path, "none") != 0 && load_probes(j, probe_path, e) != 0)
+    /* the forgetting probe: the files given, or those beside the evaluation set */
+    if (a->probe ? strcmp(a->probe, "none") != 0 && load_probes(j, a->probe, e) != 0
+                 : load_probes_beside(j, eval_path, e) != 0)
         goto fail;
     if (load_store_items(j, a, cfg, e) != 0)
         goto fail;
@@ -248,11 +240,9 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
         goto fail;
     j->opts = (BenchOptions){cfg->chat_template, j->system, a->max_tokens > 0 ? a->max_tokens : BENCH_JOB_MAX_TOKENS,
                              {1.0, 0.5}};
-    free(probe_owned);
     free(tok_path);
     return 0;
 fail:
-    free(probe_owned);
     free(tok_path);
     bench_job_free(j);
     return -1;

@@ -312,9 +312,6 @@ static int has_loop(const char *s)
     return 0;
 }
 
-/* qa_flaws.md lists "| LINE | KIND | note |" rows; they must match what
- * the lines of qa_source.jsonl show, and no unlisted line may show a
- * placeholder or a loop (the kinds a machine can see). */
 /* The replay files (scripts/replay.sh) hold nothing about a probe term or
  * an acronym of the recall probe (scripts/probe-recall.sh): a probe must
  * measure what the model kept, not what it was shown again.  Checked per
@@ -370,6 +367,9 @@ static void check_replay(const Rows *recall)
     }
 }
 
+/* qa_flaws.md lists "| LINE | KIND | note |" rows; they must match what
+ * the lines of qa_source.jsonl show, and no unlisted line may show a
+ * placeholder or a loop (the kinds a machine can see). */
 static void check_flaws(const Rows *qa)
 {
     char *kind_of[MAX_ROWS + 1] = {0};
