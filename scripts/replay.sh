@@ -1,8 +1,10 @@
 #!/bin/sh
 # replay.sh - the example's replay data: a small, fixed sample of the base
-# model's own training data (build/corpus from make corpus), mixed into CPT
-# (data/replay.txt, definition text) and SFT (data/replay.jsonl, Q&A) so that
-# learning the domain does not wear away what the base model knew.
+# model's own instruction data (build/corpus from make corpus), mixed into
+# CPT (data/replay_chat.jsonl) and SFT (data/replay.jsonl) so that learning
+# the domain does not wear away what the base model knew.  CPT replays
+# conversations, not dictionary text: on domain text alone the model
+# forgets to end its answer and runs on (README, "The example").
 #
 # Nothing about a term of data/probe_terms.txt or an acronym of
 # data/probe_recall.jsonl (scripts/probe-recall.sh, run first) is taken: the
@@ -12,11 +14,13 @@ set -eu
 cd "$(dirname "$0")/.."
 C=build/corpus
 [ -f "$C/qa.jsonl" ] || make -s corpus
-# one Q&A pair in QSTEP (acronyms weighted as below), 1,873 pairs; text: one
-# entry in 120.  Many different pairs, not a few repeated: with 469 pairs
+# one Q&A pair in QSTEP for SFT (acronyms weighted as below), 1,873 pairs.
+# Many different pairs, not a few repeated: with 469 pairs
 # twice (and the QA once), SFT kept 70 of probe_recall.jsonl's 100 acronyms;
 # with 1,873 once (and the QA twice), 92 (README, "The example")
 QSTEP=${QSTEP:-30}
+# one in CSTEP for CPT: 234 pairs, a third of CPT's tokens
+CSTEP=${CSTEP:-240}
 # probe terms and recall-probe acronyms, lower-cased, one per line
 terms=$( (grep -v '^#' data/probe_terms.txt
           sed -n 's/^{"question": "What does \([^ ]*\) stand for?".*/\1/p' data/probe_recall.jsonl) | tr 'A-Z' 'a-z')
@@ -36,15 +40,14 @@ awk_probe='
     }'
 # Q&A in the proportions the base model was instruction-tuned on
 # (scripts/base-model.sh counts each acronym pair 8 times): a sample that
-# keeps its question kinds, acronyms above all, in the same balance.
-awk -v TERMS="$terms" -v QSTEP="$QSTEP" "$awk_probe"'
+# keeps its question kinds, acronyms above all, in the same balance.  One
+# pass, two samples: one pair in QSTEP for SFT, one in CSTEP for CPT.
+awk -v TERMS="$terms" -v QSTEP="$QSTEP" -v CSTEP="$CSTEP" "$awk_probe"'
     !mentions($0) {
         k += /"content":"[^"]* (stands|can stand) for / ? 8 : 1
-        if (k >= next_at) { print; next_at += QSTEP }
-    }' "$C/qa.jsonl" > data/replay.jsonl.tmp
-# text.txt: entries are paragraphs "HEAD: definition" separated by a blank line
-awk -v TERMS="$terms" -v RS= -v ORS='\n\n' "$awk_probe"'
-    !mentions($0) && ++k % 120 == 0 { print }' "$C/text.txt" > data/replay.txt.tmp
+        if (k >= q_at) { print > "data/replay.jsonl.tmp"; q_at += QSTEP }
+        if (k >= c_at) { print > "data/replay_chat.jsonl.tmp"; c_at += CSTEP }
+    }' "$C/qa.jsonl"
 mv data/replay.jsonl.tmp data/replay.jsonl
-mv data/replay.txt.tmp data/replay.txt
-echo "replay: $(wc -l < data/replay.jsonl) Q&A pairs in data/replay.jsonl, $(grep -c . data/replay.txt) entries in data/replay.txt"
+mv data/replay_chat.jsonl.tmp data/replay_chat.jsonl
+echo "replay: $(wc -l < data/replay.jsonl) Q&A pairs in data/replay.jsonl, $(wc -l < data/replay_chat.jsonl) in data/replay_chat.jsonl"

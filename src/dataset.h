@@ -11,10 +11,17 @@
  * CPT (continued pre-training): .txt / .md files (one document each) and
  * {"text": ...} JSONL (one document per line; other keys ignored) are
  * tokenized as literal text (special-token strings in them are not
- * special), each document followed by the end-of-sequence token, joined in
- * the order given, and cut into windows of seq_len tokens (the last,
- * shorter window kept unless it is a single token, which has no target);
- * every token but a window's first is a target.  A folder stands for its
+ * special).  A JSONL file whose first record is a conversation
+ * ({"messages"} or {"prompt", "completion"}) is a chat file: each record is
+ * read as SFT reads it (below; a {"text"} record in it too) and rendered
+ * with the chat template, special tokens parsed, a conversation being one
+ * document.  Replaying a little of a chat model's own instruction data in
+ * CPT keeps it answering in turns: plain text alone teaches it to run on
+ * past the end of an answer.  Each document is followed by the
+ * end-of-sequence token; all are joined in the order given and cut into
+ * windows of seq_len tokens (the last, shorter window kept unless it is a
+ * single token, which has no target); every token but a window's first is
+ * a target.  A folder stands for its
  * .txt, .md and .jsonl files (any letter case; not its subfolders, not
  * names starting with '.') in strcmp order of their names; a file named
  * directly is JSONL if its name ends in .jsonl and one document otherwise.
@@ -94,11 +101,17 @@ typedef struct SftOptions {
     uint64_t augment_seed;
 } SftOptions;
 
+typedef struct CptOptions {
+    int seq_len;            /* >= 2 */
+    int eos_id;             /* a token of the tokenizer */
+    ChatTemplate tmpl;      /* for chat files */
+    const char *system;     /* their default system prompt, or NULL */
+} CptOptions;
+
 /* Adds the documents of the files paths[0..n) (a folder means its .txt, .md
- * and .jsonl files in name order), windowed as one stream.  seq_len >= 2;
- * eos_id is a token of tok. */
-int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, int seq_len,
-                     int eos_id, Err *e);
+ * and .jsonl files in name order), windowed as one stream. */
+int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, const CptOptions *o,
+                     Err *e);
 /* Adds the records of the JSONL file path.  Several files (Q&A, then
  * golden data with a larger weight) may go into one Dataset.  With
  * o->augment, each record is followed by up to that many copies whose last

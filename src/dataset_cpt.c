@@ -4,12 +4,16 @@
  * All tokens of one call are gathered into one stream first, so a window
  * may span the end of one document and the start of the next, as packed
  * pre-training does; the end-of-sequence token between them tells the model
- * that the text before it is unrelated. */
+ * that the text before it is unrelated.  A chat file's conversations join
+ * the same stream. */
 #include "dataset_internal.h"
 
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
+#include "jsonl.h"
 #include "textdocs.h"
 
 static int add_doc(TokIds *all, const Tokenizer *tok, const char *text, size_t len, int eos_id, Err *e)
@@ -32,13 +36,62 @@ static int on_doc(void *ctx, const char *text, size_t len, long line, Err *e)
     return add_doc(c->all, c->tok, text, len, c->eos_id, e);
 }
 
-static int read_doc_file(Dataset *d, TokIds *all, const char *path, const Tokenizer *tok, int eos_id, Err *e)
+/* 1 when the first record of the JSONL file f is a conversation; a first
+ * line that does not parse is left for the text reader to report. */
+static int is_chat_file(const char *path, const TextFile *f)
+{
+    size_t n = strlen(path);
+    if (n < 6 || strcasecmp(path + n - 6, ".jsonl") != 0)
+        return 0;
+    Jsonl j;
+    jsonl_init(&j, path, f);
+    cJSON *obj = NULL;
+    Err ignored = {{0}};
+    int chat = 0;
+    if (jsonl_next(&j, &obj, &ignored) == 1)
+        chat = cJSON_HasObjectItem(obj, "messages") || cJSON_HasObjectItem(obj, "prompt");
+    cJSON_Delete(obj);
+    return chat;
+}
+
+/* A chat file's conversations, rendered and tokenized the way SFT does (one
+ * reader of the record forms, so CPT and SFT cannot drift apart), each
+ * appended to the stream as a document. */
+static int add_chat_file(TokIds *all, const char *path, const Tokenizer *tok, const CptOptions *o, Err *e)
+{
+    const SftOptions so = {.tmpl = o->tmpl,
+                           .system = o->system,
+                           .seq_len = INT_MAX, /* the stream is windowed later */
+                           .mask_prompt = 0,
+                           .eos_id = o->eos_id,
+                           .weight = 1.0f};
+    Dataset conv = {0};
+    int rc = dataset_load_sft(&conv, path, tok, &so, e);
+    for (size_t i = 0; rc == 0 && i < conv.n; i++) {
+        const Example *x = &conv.ex[i];
+        for (int t = 0; rc == 0 && t < x->n; t++)
+            rc = tokids_push(all, x->tok[t], e);
+        /* plain conversations already end with eos */
+        if (rc == 0 && x->tok[x->n - 1] != o->eos_id)
+            rc = tokids_push(all, o->eos_id, e);
+    }
+    dataset_free(&conv);
+    return rc;
+}
+
+static int read_doc_file(Dataset *d, TokIds *all, const char *path, const Tokenizer *tok, const CptOptions *o,
+                         Err *e)
 {
     TextFile f;
     if (dataset_read_file(d, &f, path, e) < 0)
         return -1;
-    DocCtx c = {all, tok, eos_id};
-    int rc = textdocs_each(path, &f, TEXTDOCS_STRICT, on_doc, &c, e);
+    int rc;
+    if (is_chat_file(path, &f)) {
+        rc = add_chat_file(all, path, tok, o, e);
+    } else {
+        DocCtx c = {all, tok, o->eos_id};
+        rc = textdocs_each(path, &f, TEXTDOCS_STRICT, on_doc, &c, e);
+    }
     textfile_free(&f);
     return rc;
 }
@@ -59,12 +112,12 @@ static int windows(Dataset *d, const TokIds *all, int seq_len, Err *e)
     return rc;
 }
 
-int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, int seq_len,
-                     int eos_id, Err *e)
+int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Tokenizer *tok, const CptOptions *o,
+                     Err *e)
 {
     if (n == 0)
         return err_set(e, "dataset: no CPT data given");
-    if (dataset_check_args(tok, seq_len, eos_id, e) < 0)
+    if (dataset_check_args(tok, o->seq_len, o->eos_id, e) < 0)
         return -1;
     DatasetMark m;
     dataset_mark(d, &m);
@@ -75,10 +128,10 @@ int dataset_load_cpt(Dataset *d, const char *const *paths, size_t n, const Token
     for (size_t i = 0; rc == 0 && i < n; i++)
         rc = textdocs_list(paths[i], TEXTDOCS_STRICT, &files, &n_files, e);
     for (size_t i = 0; rc == 0 && i < n_files; i++)
-        rc = read_doc_file(d, &all, files[i], tok, eos_id, e);
+        rc = read_doc_file(d, &all, files[i], tok, o, e);
     size_t before = d->n;
     if (rc == 0)
-        rc = windows(d, &all, seq_len, e);
+        rc = windows(d, &all, o->seq_len, e);
     /* Every file adds at least its eos, so only one file can fall short. */
     if (rc == 0 && d->n == before)
         rc = err_set(e, "%s: no examples (fewer than 2 tokens)", paths[0]);

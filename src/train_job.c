@@ -200,6 +200,8 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
                            .augment = st->augment,
                            .augment_drop = st->augment_drop,
                            .augment_seed = j->opts.seed};
+    const CptOptions co = {.seq_len = j->opts.seq_len, .eos_id = eos, .tmpl = cfg->chat_template,
+                           .system = cfg->system_prompt};
     GoldenSet g = {0};
     int rc = 0;
     if (sft) {
@@ -207,7 +209,7 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
             rc = qa_store_sniff(paths[i]) ? load_store(j, &g, paths[i], &so, st->golden_weight, e)
                                           : dataset_load_sft(&j->train, paths[i], j->tok, &so, e);
     } else {
-        rc = dataset_load_cpt(&j->train, paths, n_paths, j->tok, j->opts.seq_len, eos, e);
+        rc = dataset_load_cpt(&j->train, paths, n_paths, j->tok, &co, e);
     }
     if (rc == 0 && sft && !a->n_data && cfg->golden && fs_exists(cfg->golden)) {
         SftOptions go = so;
@@ -222,7 +224,7 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
     vo.augment = 0; /* validation measures the questions as asked */
     if (rc == 0 && vp)
         rc = sft ? dataset_load_sft(&j->valid, vp, j->tok, &vo, e)
-                 : dataset_load_cpt(&j->valid, &vp, 1, j->tok, j->opts.seq_len, eos, e);
+                 : dataset_load_cpt(&j->valid, &vp, 1, j->tok, &co, e);
     else if (rc == 0 && st->valid_fraction > 0 && j->train.n >= 2) {
         rc = dataset_split(&j->train, &j->valid, st->valid_fraction, j->opts.seed, e);
         j->data.valid_split = rc == 0;

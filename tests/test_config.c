@@ -117,8 +117,8 @@ static void test_example(void)
     CHECK(c.n_stop == 0 && c.threads == 0);
     const ConfigStage *cpt = &c.train.cpt, *sft = &c.train.sft;
     CHECK(streq(c.train.runs_dir, "runs"));
-    CHECK(cpt->n_data == 2 && streq(cpt->data[0], "data/corpus") && streq(cpt->data[1], "data/replay.txt") &&
-          streq(cpt->output, "adapters/cpt"));
+    CHECK(cpt->n_data == 2 && streq(cpt->data[0], "data/corpus") &&
+          streq(cpt->data[1], "data/replay_chat.jsonl") && streq(cpt->output, "adapters/cpt"));
     CHECK(sft->n_data == 3 && streq(sft->data[0], "data/qa.jsonl") && streq(sft->data[1], "data/qa.jsonl") &&
           streq(sft->data[2], "data/replay.jsonl") && streq(sft->output, "adapters/sft"));
     CHECK(cpt->seq_len == 256 && cpt->batch == 4 && cpt->epochs == 30 && cpt->lr == 3e-4f);

@@ -40,6 +40,11 @@ static void write_file(const char *name, const char *text) { write_bytes(name, t
 
 static int streq(const char *a, const char *b) { return a && b && strcmp(a, b) == 0; }
 
+static CptOptions cpt_opts(int seq_len)
+{
+    return (CptOptions){.seq_len = seq_len, .eos_id = EOS, .tmpl = CHAT_CHATML, .system = NULL};
+}
+
 static SftOptions opts(ChatTemplate t)
 {
     return (SftOptions){.tmpl = t, .system = NULL, .seq_len = 512, .mask_prompt = 1, .eos_id = EOS, .weight = 1.0f};
@@ -196,7 +201,7 @@ static void expect_cpt_error(const char *const *paths, size_t n, int seq_len, co
 {
     Dataset d = {0};
     Err e = {{0}};
-    int rc = dataset_load_cpt(&d, paths, n, tiny, seq_len, EOS, &e);
+    int rc = dataset_load_cpt(&d, paths, n, tiny, &(CptOptions){.seq_len = seq_len, .eos_id = EOS}, &e);
     if (rc == -1 && strcmp(e.msg, want) == 0) {
         test_passed++;
     } else {
@@ -550,7 +555,8 @@ static void test_cpt(void)
     const char *paths[] = {"corpus", "extra.text"};
     int seq_len = 7;
     Dataset d = {0};
-    CHECK(dataset_load_cpt(&d, paths, 2, tiny, seq_len, EOS, &e) == 0);
+    const CptOptions co = cpt_opts(seq_len);
+    CHECK(dataset_load_cpt(&d, paths, 2, tiny, &co, &e) == 0);
     size_t full = want.n / (size_t)seq_len, rest = want.n % (size_t)seq_len;
     size_t n_ex = full + (rest >= 2);
     CHECKF(d.n == n_ex, "%zu examples, want %zu (%zu tokens)", d.n, n_ex, want.n);
@@ -575,19 +581,20 @@ static void test_cpt(void)
     dataset_free(&d);
 
     /* Deterministic, and the hash follows the data. */
-    CHECK(dataset_load_cpt(&d, paths, 2, tiny, seq_len, EOS, &e) == 0 && streq(d.sha256, hex));
+    CHECK(dataset_load_cpt(&d, paths, 2, tiny, &co, &e) == 0 && streq(d.sha256, hex));
     dataset_free(&d);
     write_file("corpus/a.md", "# Title\n\nThe body of the paper!\n");
-    CHECK(dataset_load_cpt(&d, paths, 2, tiny, seq_len, EOS, &e) == 0 && !streq(d.sha256, hex));
+    CHECK(dataset_load_cpt(&d, paths, 2, tiny, &co, &e) == 0 && !streq(d.sha256, hex));
     dataset_free(&d);
 
     /* A last window of a single token has no target and is left out:
      * "ab" + eos = 3 tokens in windows of 2. */
     write_file("ab.txt", "ab");
-    CHECK(dataset_load_cpt(&d, (const char *[]){"ab.txt"}, 1, tiny, 2, EOS, &e) == 0);
+    const CptOptions co2 = cpt_opts(2), co3 = cpt_opts(3);
+    CHECK(dataset_load_cpt(&d, (const char *[]){"ab.txt"}, 1, tiny, &co2, &e) == 0);
     CHECK(d.n == 1 && d.ex[0].n == 2 && d.ex[0].tok[0] == 'a' && d.ex[0].tok[1] == 'b' && d.n_tokens == 2);
     /* A second load adds its own windows. */
-    CHECK(dataset_load_cpt(&d, (const char *[]){"ab.txt"}, 1, tiny, 3, EOS, &e) == 0);
+    CHECK(dataset_load_cpt(&d, (const char *[]){"ab.txt"}, 1, tiny, &co3, &e) == 0);
     CHECK(d.n == 2 && d.ex[1].n == 3 && d.ex[1].tok[2] == EOS && d.n_files == 2);
     dataset_free(&d);
 
@@ -603,6 +610,79 @@ static void test_cpt(void)
         unlink(p);
     }
     rmdir("corpus");
+}
+
+/* The decoded stream of d's windows, special tokens spelled out. */
+static char *decode_stream(const Dataset *d)
+{
+    TokIds all = {0};
+    Err e;
+    for (size_t i = 0; i < d->n; i++)
+        for (int t = 0; t < d->ex[i].n; t++)
+            tokids_push(&all, d->ex[i].tok[t], &e);
+    char *s = tokenizer_decode(tiny, all.v, all.n, 0, &e);
+    tokids_free(&all);
+    return s;
+}
+
+static int count_id(const Dataset *d, int32_t id)
+{
+    int n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        for (int t = 0; t < d->ex[i].n; t++)
+            n += d->ex[i].tok[t] == id;
+    return n;
+}
+
+/* A JSONL file whose first record is a conversation is rendered with the
+ * chat template, its markers special tokens, one document per record. */
+static void test_cpt_chat(void)
+{
+    write_file("doc.txt", "Plain <|im_end|> text");
+    write_file("chat.jsonl", "{\"messages\": [{\"role\": \"user\", \"content\": \"Q1?\"}, "
+                             "{\"role\": \"assistant\", \"content\": \"A1.\"}]}\n"
+                             "{\"prompt\": \"Q2?\", \"completion\": \"A2.\"}\n"
+                             "{\"text\": \"User: Q3?\\n\\nAssistant: A3.\"}\n");
+    const char *paths[] = {"doc.txt", "chat.jsonl"};
+    const char *q[] = {"Q1?", "Q2?", "Q3?"}, *a[] = {"A1.", "A2.", "A3."};
+    const ChatTemplate tmpls[] = {CHAT_CHATML, CHAT_PLAIN};
+    for (int k = 0; k < 2; k++) {
+        Err e = {{0}};
+        CptOptions co = cpt_opts(7);
+        co.tmpl = tmpls[k];
+        co.system = "Be brief.";
+        Dataset d = {0};
+        CHECKF(dataset_load_cpt(&d, paths, 2, tiny, &co, &e) == 0, "%s", e.msg);
+        /* doc, eos, then each conversation as the template renders it and
+         * one eos (plain's own end-of-answer eos is not doubled) */
+        char want[1024] = "Plain <|im_end|> text<|endoftext|>";
+        for (int i = 0; i < 3; i++) {
+            ChatMessage m[2] = {{CHAT_USER, q[i]}, {CHAT_ASSISTANT, a[i]}};
+            char *r = chat_render(tmpls[k], co.system, m, 2, 0, NULL, NULL, &e);
+            snprintf(want + strlen(want), sizeof want - strlen(want), "%s<|endoftext|>", r);
+            free(r);
+        }
+        char *got = decode_stream(&d);
+        CHECKF(streq(got, want), "%s:\n  got  [%s]\n  want [%s]", chat_template_name(tmpls[k]), got, want);
+        free(got);
+        /* the document's marker is literal text, the conversations' are tokens */
+        CHECK(count_id(&d, IM_END) == (k == 0 ? 9 : 0) && count_id(&d, IM_START) == (k == 0 ? 9 : 0));
+        CHECK(count_id(&d, EOS) == 4);
+        /* every token a target but each window's first; the file bytes hashed */
+        for (size_t i = 0; i < d.n; i++)
+            CHECK(d.ex[i].n <= 7 && d.ex[i].mask[0] == 0 && sum_mask(&d.ex[i]) == d.ex[i].n - 1);
+        CHECK(d.n_files == 2 && d.n_truncated == 0 && d.n_dropped == 0);
+        dataset_free(&d);
+    }
+    /* A bad record in a chat file is named by line; a file that starts as
+     * text stays text. */
+    write_file("chat.jsonl", "{\"prompt\": \"Q\", \"completion\": \"A\"}\n"
+                             "{\"messages\": [{\"role\": \"user\", \"content\": \"Q\"}]}\n");
+    CPT_ERROR("chat.jsonl", "chat.jsonl:2: messages: no assistant message");
+    write_file("chat.jsonl", "{\"text\": \"a\"}\n{\"prompt\": \"Q\", \"completion\": \"A\"}\n");
+    CPT_ERROR("chat.jsonl", "chat.jsonl:2: missing \"text\"");
+    unlink("doc.txt");
+    unlink("chat.jsonl");
 }
 
 /* ---- split and batches ------------------------------------------------- */
@@ -1044,6 +1124,7 @@ int main(void)
     test_sft_augment();
     test_sft_files_and_hash();
     test_cpt();
+    test_cpt_chat();
     test_split();
     test_batcher();
     test_batcher_group();

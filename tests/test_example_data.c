@@ -315,7 +315,7 @@ static int has_loop(const char *s)
 /* The replay files (scripts/replay.sh) hold nothing about a probe term or
  * an acronym of the recall probe (scripts/probe-recall.sh): a probe must
  * measure what the model kept, not what it was shown again.  Checked per
- * line of replay.jsonl and per paragraph of replay.txt. */
+ * line of replay.jsonl (SFT) and replay_chat.jsonl (CPT). */
 static void check_replay(const Rows *recall)
 {
     static char terms[256][64];
@@ -342,14 +342,13 @@ static void check_replay(const Rows *recall)
         strcat(terms[nt], " ");
         nt++;
     }
-    const char *files[] = {DATA "replay.jsonl", DATA "replay.txt"};
+    const char *files[] = {DATA "replay.jsonl", DATA "replay_chat.jsonl"};
     for (int k = 0; k < 2; k++) {
         Err e;
         size_t len;
         char *text = fs_read_all(files[k], &len, &e);
         CHECKF(text != NULL, "cannot read %s", files[k]);
         if (!text) continue;
-        /* Lines; a blank line between paragraphs in replay.txt is a line too. */
         int n = 0, bad = 0;
         for (char *line = strtok(text, "\n"); line; line = strtok(NULL, "\n")) {
             buf[0] = ' ';
