@@ -21,10 +21,10 @@
  * end-of-sequence token; all are joined in the order given and cut into
  * windows of seq_len tokens (the last, shorter window kept unless it is a
  * single token, which has no target); every token but a window's first is
- * a target.  A folder stands for its
- * .txt, .md and .jsonl files (any letter case; not its subfolders, not
- * names starting with '.') in strcmp order of their names; a file named
- * directly is JSONL if its name ends in .jsonl and one document otherwise.
+ * a target.  A folder stands for its .txt, .md and .jsonl files (any
+ * letter case; not its subfolders, not names starting with '.') in strcmp
+ * order of their names; a file named directly is JSONL if its name ends in
+ * .jsonl and one document otherwise.
  *
  * SFT (supervised fine-tuning): JSONL records, one per line, of the forms
  *   {"messages": [{"role": "system"|"user"|"assistant", "content": "..."}, ...]}

@@ -56,7 +56,8 @@ static int is_chat_file(const char *path, const TextFile *f)
 
 /* A chat file's conversations, rendered and tokenized the way SFT does (one
  * reader of the record forms, so CPT and SFT cannot drift apart), each
- * appended to the stream as a document. */
+ * appended to the stream as a document.  The SFT reader reads the file
+ * again; the caller's read is the one that goes into the hash. */
 static int add_chat_file(TokIds *all, const char *path, const Tokenizer *tok, const CptOptions *o, Err *e)
 {
     const SftOptions so = {.tmpl = o->tmpl,
