@@ -272,10 +272,7 @@ int bench_job_run(BenchJob *j, BenchProgress progress, void *ctx, Err *e)
     return 0;
 }
 
-static double pct(int k, int n)
-{
-    return n ? 100.0 * k / n : 0;
-}
+int bench_percent(int k, int n) { return n > 0 ? (200 * k + n) / (2 * n) : 0; }
 
 char *bench_job_markdown(const BenchJob *j)
 {
@@ -293,11 +290,11 @@ char *bench_job_markdown(const BenchJob *j)
                "Prefill tokens/s |\n");
     fprintf(f, "| :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- | :--- |\n");
     for (int s = 0; s < ns; s++)
-        fprintf(f, "| **%s** | %d/%d (%.0f%%) | %.3f | %.3f | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %d/%d (%.0f%%) | %.1f | %.1f |\n",
-                st[s].name, sum[s].correct, sum[s].n, pct(sum[s].correct, sum[s].n), sum[s].f1, sum[s].rouge_l,
-                sum[s].taught_correct, sum[s].n_taught, pct(sum[s].taught_correct, sum[s].n_taught),
-                sum[s].golden_correct, sum[s].n_golden, pct(sum[s].golden_correct, sum[s].n_golden),
-                sum[s].probe_correct, sum[s].n_probe, pct(sum[s].probe_correct, sum[s].n_probe), sum[s].decode_tps,
+        fprintf(f, "| **%s** | %d/%d (%d%%) | %.3f | %.3f | %d/%d (%d%%) | %d/%d (%d%%) | %d/%d (%d%%) | %.1f | %.1f |\n",
+                st[s].name, sum[s].correct, sum[s].n, bench_percent(sum[s].correct, sum[s].n), sum[s].f1, sum[s].rouge_l,
+                sum[s].taught_correct, sum[s].n_taught, bench_percent(sum[s].taught_correct, sum[s].n_taught),
+                sum[s].golden_correct, sum[s].n_golden, bench_percent(sum[s].golden_correct, sum[s].n_golden),
+                sum[s].probe_correct, sum[s].n_probe, bench_percent(sum[s].probe_correct, sum[s].n_probe), sum[s].decode_tps,
                 sum[s].prefill_tps);
     fprintf(f, "\n| Question |");
     for (int s = 0; s < ns; s++)

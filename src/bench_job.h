@@ -84,6 +84,11 @@ int bench_job_prepare(BenchJob *j, const Config *cfg, const BenchJobArgs *a, Err
  * answers (j->ans entries, kept until bench_job_free). */
 int bench_job_run(BenchJob *j, BenchProgress progress, void *ctx, Err *e);
 
+/* k of n as a whole percentage, a half rounded up (0 when n is 0): the one
+ * rounding of the terminal table, the Markdown and the Bench pane, so that
+ * 37/40 reads 93% on all three. */
+int bench_percent(int k, int n);
+
 /* The reports of a finished run, malloc'd; NULL before a run or when out
  * of memory.  Markdown: the summary table per stage, then Correct / Wrong
  * per question and stage.  JSON: the model, each stage's summary and

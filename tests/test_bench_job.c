@@ -348,6 +348,14 @@ static void test_probes(const char *yaml)
     }
 }
 
+/* One rounding everywhere: halves go up, as a reader rounds 92.5. */
+static void test_percent(void)
+{
+    CHECK(bench_percent(37, 40) == 93 && bench_percent(1, 8) == 13 && bench_percent(1, 3) == 33);
+    CHECK(bench_percent(2, 3) == 67 && bench_percent(127, 134) == 95 && bench_percent(117, 134) == 87);
+    CHECK(bench_percent(0, 46) == 0 && bench_percent(46, 46) == 100 && bench_percent(0, 0) == 0);
+}
+
 int main(void)
 {
     if (!mkdtemp(tmp)) {
@@ -367,6 +375,7 @@ int main(void)
              "model: %s/" MODEL "\nadapters:\n  good: %s/" GOOD "\ndata:\n  qa: qa.jsonl\n  eval: eval.jsonl\n"
              "  golden: golden.jsonl\nthreads: 2\n",
              cwd, cwd);
+    test_percent();
     test_run(yaml);
     test_overrides(yaml);
     test_errors(yaml);

@@ -246,12 +246,11 @@ static void draw_progress(Bench *b, int y, int x, int w)
     ui_put(stdscr, y, x + 2 + bw, w - bw - 2, label, UI_NORMAL);
 }
 
-static int pct(int k, int n) { return n ? (int)(100.0 * k / n + 0.5) : 0; }
 
 /* "27/40 68%", or "-" for a kind this run does not ask. */
 static void score_cell(char cell[32], int k, int n)
 {
-    snprintf(cell, 32, n ? "%d/%d %d%%" : "-", k, n, pct(k, n));
+    snprintf(cell, 32, n ? "%d/%d %d%%" : "-", k, n, bench_percent(k, n));
 }
 
 static void draw_summary(Bench *b, int y, int x, int w)
@@ -262,7 +261,7 @@ static void draw_summary(Bench *b, int y, int x, int w)
         BenchSummary m;
         partial_sum(b, s, &m);
         char acc[32], taught[32], gold[32], probe[32], dec[32] = "-";
-        snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, pct(m.correct, m.n));
+        snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, bench_percent(m.correct, m.n));
         score_cell(taught, m.taught_correct, m.n_taught);
         score_cell(gold, m.golden_correct, m.n_golden);
         score_cell(probe, m.probe_correct, m.n_probe);

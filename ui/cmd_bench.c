@@ -47,13 +47,8 @@ static int progress(void *ctx, int done, int total, const BenchAnswer *row)
     return 0;
 }
 
-static double pct(int k, int n)
-{
-    return n ? 100.0 * k / n : 0;
-}
-
 /* "27/40 68%" into a 32-byte cell. */
-static void score_cell(char cell[32], int k, int n) { snprintf(cell, 32, "%d/%d %.0f%%", k, n, pct(k, n)); }
+static void score_cell(char cell[32], int k, int n) { snprintf(cell, 32, "%d/%d %d%%", k, n, bench_percent(k, n)); }
 
 /* The table: a row per question, a column per stage, then the summary. */
 static void print_table(const BenchJob *j)

@@ -331,9 +331,12 @@ static void draw_settings(Train *t, Workbench *wb, int y, int x, int w)
     for (size_t i = 0; i < s->n_data; i++)
         snprintf(data + strlen(data), sizeof data - strlen(data), "%s%s", i ? ", " : "", s->data[i]);
     ui_printf(stdscr, y, x, w, UI_NORMAL, "data %s -> %s", s->n_data ? data : "(none)", s->output ? s->output : "?");
+    char decay[48] = "";
+    if (s->weight_decay > 0)
+        snprintf(decay, sizeof decay, ", weight decay %g", (double)s->weight_decay);
     char sched[160];
-    snprintf(sched, sizeof sched, "%s, lr %.2g (warm-up %d), batch %d x %d, seq %d, %s %d", s->full ? "full" : "LoRA",
-             (double)s->lr, s->warmup, s->batch, s->grad_accum, s->seq_len, s->steps ? "steps" : "epochs",
+    snprintf(sched, sizeof sched, "%s, lr %.2g (warm-up %d)%s, batch %d x %d, seq %d, %s %d", s->full ? "full" : "LoRA",
+             (double)s->lr, s->warmup, decay, s->batch, s->grad_accum, s->seq_len, s->steps ? "steps" : "epochs",
              s->steps ? s->steps : s->epochs);
     char lora[96] = "";
     if (!s->full && !(t->stage && s->init_from == CONFIG_INIT_CPT))
