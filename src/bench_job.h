@@ -5,8 +5,9 @@
  * top (the command line's flags): the stages ("base", the name of one of
  * the config's adapters, or NAME=FOLDER, comma-separated), the evaluation
  * set (data.eval), the forgetting probe (probe.jsonl and probe_*.jsonl
- * beside the evaluation set, when there are any), the Golden Data (data.golden and the QA store's
- * golden pairs that are not rejected or deleted, asked as written) and
+ * beside the evaluation set, when there are any), the Golden Data
+ * (data.golden and the QA store's golden pairs that are not rejected or
+ * deleted, asked as written) and
  * the taught pairs (a fixed sample of the store's other approved pairs,
  * asked as written: did the stage learn what it was taught, apart from
  * whether it answers the same facts asked in other words), then loads the

@@ -246,7 +246,6 @@ static void draw_progress(Bench *b, int y, int x, int w)
     ui_put(stdscr, y, x + 2 + bw, w - bw - 2, label, UI_NORMAL);
 }
 
-
 /* "27/40 68%", or "-" for a kind this run does not ask. */
 static void score_cell(char cell[32], int k, int n)
 {
