@@ -853,14 +853,22 @@ static int was_set(const Ctx *x, const void *field)
     return 0;
 }
 
-static int finish_stage(Ctx *x, ConfigStage *s, const char *data, const char *output)
+/* A stage's output defaults to the adapter its name maps to under adapters:
+ * (already resolved), else to adapters/NAME: what is trained is what Bench
+ * and Chat load. */
+static int finish_stage(Ctx *x, ConfigStage *s, const char *name, const char *data)
 {
     if (s->n_data == 0 && data) {
         if (!(s->data = malloc(sizeof *s->data)) || !(s->data[0] = strdup(data)))
             return oom(x);
         s->n_data = 1;
     }
-    if (!s->output && resolve(x, output, &s->output) < 0)
+    for (size_t i = 0; !s->output && i < x->c->n_adapters; i++)
+        if (strcmp(x->c->adapters[i].name, name) == 0 && !(s->output = strdup(x->c->adapters[i].path)))
+            return oom(x);
+    char fallback[32];
+    snprintf(fallback, sizeof fallback, "adapters/%s", name);
+    if (!s->output && resolve(x, fallback, &s->output) < 0)
         return -1;
     if (!was_set(x, &s->seed))
         s->seed = x->c->seed;
@@ -872,8 +880,7 @@ static int finish_stage(Ctx *x, ConfigStage *s, const char *data, const char *ou
 static int finish(Ctx *x)
 {
     Config *c = x->c;
-    if (finish_stage(x, &c->train.cpt, c->corpus, "adapters/cpt") < 0 ||
-        finish_stage(x, &c->train.sft, c->qa, "adapters/sft") < 0)
+    if (finish_stage(x, &c->train.cpt, "cpt", c->corpus) < 0 || finish_stage(x, &c->train.sft, "sft", c->qa) < 0)
         return -1;
     if (!c->train.runs_dir && resolve(x, "runs", &c->train.runs_dir) < 0)
         return -1;

@@ -74,6 +74,7 @@ int dataset_push(Dataset *d, const int32_t *tok, const uint8_t *mask, int n, flo
     x->n = n;
     x->weight = weight;
     x->copy = 0;
+    x->golden = 0;
     long targets = 0;
     for (int i = 0; i < n; i++)
         targets += x->mask[i];
@@ -111,13 +112,20 @@ int dataset_max_len(const Dataset *d)
     return m;
 }
 
+size_t dataset_n_splittable(const Dataset *d)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->n; i++)
+        n += !d->ex[i].copy && !d->ex[i].golden;
+    return n;
+}
+
 int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Err *e)
 {
-    size_t n = 0;   /* examples that are not augmented copies */
-    for (size_t i = 0; i < d->n; i++)
-        n += !d->ex[i].copy;
+    const size_t n = dataset_n_splittable(d);
     if (n < 2)
-        return err_set(e, "dataset: %zu example%s: a validation split needs at least 2", n, n == 1 ? "" : "s");
+        return err_set(e, "dataset: %zu example%s that may be held out (not Golden Data, not augmented copies): "
+                          "a validation split needs at least 2", n, n == 1 ? "" : "s");
     if (!(fraction >= 0 && fraction < 1))
         return err_set(e, "dataset: validation fraction must be in [0, 1), got %g", fraction);
     if (valid->n || valid->ex)
@@ -152,14 +160,14 @@ int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Er
     valid->ex = vex;
     valid->cap = k;
     size_t kept = 0, orig = 0;
-    int cur_held = 0;   /* of the last example that is not a copy */
+    int cur_held = 0;   /* of the last example that is not a copy: its copies follow it */
     for (size_t i = 0; i < d->n; i++) {
         Example x = d->ex[i];
         long targets = 0;
         for (int t = 0; t < x.n; t++)
             targets += x.mask[t];
         if (!x.copy)
-            cur_held = held[orig++];
+            cur_held = x.golden ? 0 : held[orig++];
         if (cur_held) {
             d->n_tokens -= x.n;
             d->n_targets -= targets;

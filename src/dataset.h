@@ -75,6 +75,7 @@ typedef struct Example {
     int n;
     float weight;       /* loss weight of this example's targets (1; golden data may weigh more) */
     uint8_t copy;       /* 1: an augmented copy of the nearest example before it with copy 0 */
+    uint8_t golden;     /* Golden Data: must be learned, so never held out for validation */
 } Example;
 
 typedef struct Dataset {
@@ -96,6 +97,7 @@ typedef struct SftOptions {
     int mask_prompt;        /* 1: loss on assistant spans only */
     int eos_id;             /* appended to plain-template conversations */
     float weight;           /* Example.weight for these records */
+    int golden;             /* Example.golden for these records */
     int augment;            /* copies of each record with question words dropped (augment.h); 0: none */
     float augment_drop;     /* the chance of each word being dropped, in (0, 1) */
     uint64_t augment_seed;
@@ -126,12 +128,16 @@ int dataset_max_len(const Dataset *d);
 
 /* Moves a deterministic fraction (by seed) of d's examples into valid,
  * round(fraction * n) clamped to at least one, leaving at least one in d;
- * both keep the examples' original order.  Augmented copies (Example.copy)
- * do not count in n and are never held out: a held-out example's copies
- * are dropped, since training on them would leak it.  fraction in [0, 1); d needs at
- * least 2 examples; valid must be empty (zeroed).  valid gets d's sha256
+ * both keep the examples' original order.  Only examples that may be held
+ * out count in n (dataset_n_splittable): augmented copies (Example.copy)
+ * are never held out, and a held-out example's copies are dropped, since
+ * training on them would leak it; Golden Data (Example.golden) and its
+ * copies always stay in d, since it must be learned.  fraction in [0, 1);
+ * n must be at least 2; valid must be empty (zeroed).  valid gets d's sha256
  * (the same bytes); n_truncated / n_dropped stay with d. */
 int dataset_split(Dataset *d, Dataset *valid, double fraction, uint64_t seed, Err *e);
+/* The examples dataset_split may hold out: neither copies nor Golden Data. */
+size_t dataset_n_splittable(const Dataset *d);
 
 /* The order examples are visited in: a fresh seeded permutation per epoch.
  * Its whole state is (seed, epoch, pos), so a checkpoint can store it and

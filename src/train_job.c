@@ -53,49 +53,10 @@ static char *dup_or_null(const char *s, int *oom)
     return d;
 }
 
-/* The token ids of every Golden Data example, to count them after the
- * validation split has moved some away (it moves examples, keeping their
- * token arrays). */
-typedef struct GoldenSet {
-    uintptr_t *p;
-    size_t n, cap;
-} GoldenSet;
-
-static int golden_note(GoldenSet *g, const Dataset *d, size_t from, Err *e)
-{
-    for (size_t i = from; i < d->n; i++) {
-        if (g->n == g->cap) {
-            size_t cap = g->cap ? 2 * g->cap : 64;
-            uintptr_t *p = realloc(g->p, cap * sizeof *p);
-            if (!p)
-                return err_set(e, "out of memory");
-            g->p = p, g->cap = cap;
-        }
-        g->p[g->n++] = (uintptr_t)d->ex[i].tok;
-    }
-    return 0;
-}
-
-static int cmp_ptr(const void *a, const void *b)
-{
-    uintptr_t x = *(const uintptr_t *)a, y = *(const uintptr_t *)b;
-    return (x > y) - (x < y);
-}
-
-static size_t golden_count(const GoldenSet *g, const Dataset *d)
-{
-    size_t n = 0;
-    for (size_t i = 0; g->n && i < d->n; i++) {
-        uintptr_t p = (uintptr_t)d->ex[i].tok;
-        n += bsearch(&p, g->p, g->n, sizeof p, cmp_ptr) != NULL;
-    }
-    return n;
-}
-
 /* A QA store (qa_store.h) trains on its approved pairs, golden ones with
  * golden_weight: each kind is exported to a temporary SFT file and loaded
  * from there, so the store goes through the same loader as any JSONL. */
-static int load_store(TrainJob *j, GoldenSet *g, const char *path, const SftOptions *o, float golden_weight, Err *e)
+static int load_store(TrainJob *j, const char *path, const SftOptions *o, float golden_weight, Err *e)
 {
     /* a snapshot: the workbench may hold the store open while it trains */
     QaStore s;
@@ -112,14 +73,13 @@ static int load_store(TrainJob *j, GoldenSet *g, const char *path, const SftOpti
     size_t total = 0;
     int rc = 0;
     for (int golden = 0; rc == 0 && golden < 2; golden++) {
-        size_t n = 0, before = j->train.n;
+        size_t n = 0;
         rc = qa_store_export_sft(&s, tmp, golden ? QA_EXPORT_GOLDEN : QA_EXPORT_PLAIN, &n, e);
         if (rc == 0 && n) {
             SftOptions go = *o;
             go.weight = golden ? golden_weight : o->weight;
+            go.golden = golden;
             rc = dataset_load_sft(&j->train, tmp, j->tok, &go, e);
-            if (rc == 0 && golden)
-                rc = golden_note(g, &j->train, before, e);
         }
         total += n;
         unlink(tmp);
@@ -202,11 +162,10 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
                            .augment_seed = j->opts.seed};
     const CptOptions co = {.seq_len = j->opts.seq_len, .eos_id = eos, .tmpl = cfg->chat_template,
                            .system = cfg->system_prompt};
-    GoldenSet g = {0};
     int rc = 0;
     if (sft) {
         for (size_t i = 0; rc == 0 && i < n_paths; i++)
-            rc = qa_store_sniff(paths[i]) ? load_store(j, &g, paths[i], &so, st->golden_weight, e)
+            rc = qa_store_sniff(paths[i]) ? load_store(j, paths[i], &so, st->golden_weight, e)
                                           : dataset_load_sft(&j->train, paths[i], j->tok, &so, e);
     } else {
         rc = dataset_load_cpt(&j->train, paths, n_paths, j->tok, &co, e);
@@ -214,10 +173,8 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
     if (rc == 0 && sft && !a->n_data && cfg->golden && fs_exists(cfg->golden)) {
         SftOptions go = so;
         go.weight = st->golden_weight;
-        size_t before = j->train.n;
+        go.golden = 1;
         rc = dataset_load_sft(&j->train, cfg->golden, j->tok, &go, e);
-        if (rc == 0)
-            rc = golden_note(&g, &j->train, before, e);
     }
     const char *vp = a->valid ? a->valid : st->valid;
     SftOptions vo = so;
@@ -225,20 +182,20 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
     if (rc == 0 && vp)
         rc = sft ? dataset_load_sft(&j->valid, vp, j->tok, &vo, e)
                  : dataset_load_cpt(&j->valid, &vp, 1, j->tok, &co, e);
-    else if (rc == 0 && st->valid_fraction > 0 && j->train.n >= 2) {
+    else if (rc == 0 && st->valid_fraction > 0 && dataset_n_splittable(&j->train) >= 2) {
         rc = dataset_split(&j->train, &j->valid, st->valid_fraction, j->opts.seed, e);
         j->data.valid_split = rc == 0;
-    }
+    } else if (rc == 0 && st->valid_fraction > 0)
+        jlog(j, 1, "no validation: valid_fraction %g, but fewer than 2 examples may be held out (Golden Data never is)",
+             st->valid_fraction);
     if (rc == 0) {
-        if (g.n)
-            qsort(g.p, g.n, sizeof *g.p, cmp_ptr);
         TrainJobData *d = &j->data;
         d->n_train = j->train.n;
         for (size_t i = 0; i < j->train.n; i++)
             d->n_copies += j->train.ex[i].copy;
-        d->n_golden = golden_count(&g, &j->train);
+        for (size_t i = 0; i < j->train.n; i++)
+            d->n_golden += j->train.ex[i].golden;
         d->n_valid = j->valid.n;
-        d->n_valid_golden = golden_count(&g, &j->valid);
         d->n_tokens = j->train.n_tokens;
         d->n_targets = j->train.n_targets;
         d->n_valid_tokens = j->valid.n_tokens;
@@ -252,7 +209,6 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
             d->mask_prompt = st->mask_prompt;
         }
     }
-    free(g.p);
     return rc;
 }
 
@@ -345,6 +301,8 @@ int train_job_prepare(TrainJob *j, const Config *cfg, const TrainJobArgs *a, Tra
         jlog(j, 1, "%ld records dropped (no answer left within seq_len %d)", d->n_dropped, j->opts.seq_len);
     jlog(j, 0, "%s on %zu examples (%ld tokens, %ld targets), %zu held out; %s", j->stage, d->n_train, d->n_tokens,
          d->n_targets, d->n_valid, j->opts.full ? "full training" : "LoRA");
+    if (d->n_golden)
+        jlog(j, 0, "%zu of them are Golden Data (loss weight %g), never held out", d->n_golden, st->golden_weight);
     if (d->n_copies)
         jlog(j, 0, "%zu of them are augmented copies (train.sft.augment %d)", d->n_copies, st->augment);
     if (pick_run_dir(j, cfg, a, e) != 0)

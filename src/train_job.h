@@ -59,7 +59,6 @@ typedef struct TrainJobData {
     size_t n_golden;                /* of them Golden Data (store or data.golden), copies included */
     size_t n_store_pairs;           /* approved pairs read from QA stores, golden ones included */
     size_t n_valid;                 /* held-out examples */
-    size_t n_valid_golden;          /* of them Golden Data */
     long n_tokens, n_targets;       /* of the training examples */
     long n_valid_tokens;
     long n_truncated, n_dropped;    /* SFT records cut to seq_len / with nothing left to learn */

@@ -528,6 +528,23 @@ static void test_paths(void)
         CHECK(streq(c.train.sft.init_path, "proj/../x") && streq(c.train.runs_dir, "proj/r"));
         config_free(&c);
     }
+    /* A stage trains into the folder adapters: names for it, which Bench and
+     * Chat load, unless train.STAGE.output says otherwise. */
+    write_file("proj/t.yaml", "adapters:\n  sft: mine/sft-v2\n  cpt: /srv/cpt\ntrain:\n  cpt:\n    output: o\n");
+    rc = config_load(&c, "proj/t.yaml", &e);
+    CHECKF(rc == 0, "%s", e.msg);
+    if (rc == 0) {
+        CHECKF(streq(c.train.sft.output, "proj/mine/sft-v2") && streq(c.train.cpt.output, "proj/o"), "%s %s",
+               c.train.sft.output, c.train.cpt.output);
+        config_free(&c);
+    }
+    write_file("proj/t.yaml", "adapters:\n  cpt: /srv/cpt\n");
+    rc = config_load(&c, "proj/t.yaml", &e);
+    CHECKF(rc == 0, "%s", e.msg);
+    if (rc == 0) {
+        CHECK(streq(c.train.cpt.output, "/srv/cpt") && streq(c.train.sft.output, "proj/adapters/sft"));
+        config_free(&c);
+    }
     unlink("proj/t.yaml");
     /* No file: the folder it would be in is still the project folder. */
     CHECK(config_load_optional(&c, "proj/none.yaml", &e) == 0);

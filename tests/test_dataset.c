@@ -756,13 +756,45 @@ static void test_split(void)
     dataset_free(&v);
     make_dataset(&d, 1);
     CHECK(dataset_split(&d, &v, 0.1, 1, &e) == -1);
-    CHECK(streq(e.msg, "dataset: 1 example: a validation split needs at least 2"));
+    CHECKF(streq(e.msg, "dataset: 1 example that may be held out (not Golden Data, not augmented copies): a "
+                        "validation split needs at least 2"),
+           "%s", e.msg);
     make_dataset(&d2, 4);
     CHECK(dataset_split(&d2, &v, 1.0, 1, &e) == -1);
     CHECK(streq(e.msg, "dataset: validation fraction must be in [0, 1), got 1"));
     CHECK(v.n == 0 && v.ex == NULL);
     dataset_free(&d);
     dataset_free(&d2);
+
+    /* Golden Data must be learned: never held out, whatever the seed, and
+     * the fraction is of the others (0.5 of 4 is 2).  Golden 1, 4, 6, 7;
+     * 7 is followed by an augmented copy of it, which stays with it. */
+    int held_golden = 0, split_ok = 1;
+    for (uint64_t seed = 1; seed <= 20; seed++) {
+        make_dataset(&d, 9);
+        d.ex[1].golden = d.ex[4].golden = d.ex[6].golden = d.ex[7].golden = 1;
+        d.ex[8].golden = d.ex[8].copy = 1;
+        CHECK(dataset_n_splittable(&d) == 4);
+        if (dataset_split(&d, &v, 0.5, seed, &e) != 0) {
+            split_ok = 0;
+            dataset_free(&d);
+            break;
+        }
+        split_ok &= d.n == 7 && v.n == 2;
+        for (size_t i = 0; i < v.n; i++)
+            held_golden += v.ex[i].golden;
+        int kept_golden = 0;
+        for (size_t i = 0; i < d.n; i++)
+            kept_golden += d.ex[i].golden;
+        split_ok &= kept_golden == 5;
+        dataset_free(&d);
+        dataset_free(&v);
+    }
+    CHECKF(split_ok && held_golden == 0, "split %d, %d golden held out", split_ok, held_golden);
+    make_dataset(&d, 3);
+    d.ex[0].golden = d.ex[2].golden = 1;
+    CHECK(dataset_split(&d, &v, 0.5, 1, &e) == -1 && strstr(e.msg, "1 example that may be held out"));
+    dataset_free(&d);
 }
 
 /* Example ids of the next k batches of B. */

@@ -142,7 +142,8 @@ static void test_prepare_counts(const char *yaml_head)
     train_job_free(&j);
 }
 
-/* A split with augmented copies: golden examples are counted on each side. */
+/* A split with augmented copies: Golden Data and its copies all stay in
+ * training, so only the 2 other pairs may be held out (0.4 of 2 is 1). */
 static void test_prepare_split(const char *yaml_head)
 {
     char yaml[2048];
@@ -167,16 +168,22 @@ static void test_prepare_split(const char *yaml_head)
         return;
     const TrainJobData *d = &j.data;
     CHECK(strcmp(j.opts.output, "explicit-out") == 0 && strcmp(j.opts.run_dir, "explicit-run") == 0);
-    CHECKF(d->valid_split && d->n_valid == 2 && d->n_valid == j.valid.n, "split %d, %zu held out", d->valid_split,
+    CHECKF(d->valid_split && d->n_valid == 1 && d->n_valid == j.valid.n, "split %d, %zu held out", d->valid_split,
            d->n_valid);
     CHECKF(d->n_copies > 0 && d->n_copies == count_copies(&j.train) && count_copies(&j.valid) == 0, "copies %zu",
            d->n_copies);
-    CHECKF(d->n_golden == count_weight(&j.train, 2.5f) && d->n_valid_golden == count_weight(&j.valid, 2.5f),
-           "golden %zu + %zu", d->n_golden, d->n_valid_golden);
+    size_t golden_copies = 0;
+    for (size_t i = 0; i < j.train.n; i++)
+        golden_copies += j.train.ex[i].golden && j.train.ex[i].copy;
+    CHECKF(d->n_golden == count_weight(&j.train, 2.5f) && d->n_golden - golden_copies == 3 &&
+               count_weight(&j.valid, 2.5f) == 0,
+           "golden %zu (%zu copies), %zu held out", d->n_golden, golden_copies, count_weight(&j.valid, 2.5f));
     CHECK(d->n_train == j.train.n && d->n_valid_tokens == j.valid.n_tokens && d->augment == 2);
     char want[128];
     snprintf(want, sizeof want, "%zu of them are augmented copies (train.sft.augment 2)\n", d->n_copies);
-    CHECKF(strstr(log.text, want) && strstr(log.text, ", 2 held out; LoRA\n"), "%s", log.text);
+    CHECKF(strstr(log.text, want) && strstr(log.text, ", 1 held out; LoRA\n") &&
+               strstr(log.text, " of them are Golden Data (loss weight 2.5), never held out\n"),
+           "%s", log.text);
     train_job_free(&j);
 }
 
