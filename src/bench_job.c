@@ -45,9 +45,19 @@ static int load_items(BenchJob *j, const char *path, BenchKind kind, Err *e)
     return add_items(j, kind, e);
 }
 
+/* Whether set already asks question with this reference. */
+static int has_item(const QaEvalSet *set, const char *question, const char *reference)
+{
+    for (size_t i = 0; i < set->n; i++)
+        if (strcmp(set->items[i].question, question) == 0 && strcmp(set->items[i].reference, reference) == 0)
+            return 1;
+    return 0;
+}
+
 /* Golden Data is what SFT must learn, so it is asked as written and scored
  * against its own answer: the data.golden file and the store's golden
- * pairs (st: data.qa, NULL without one), or the one file given. */
+ * pairs (st: data.qa, NULL without one) not already in it, or the one file
+ * given. */
 static int load_golden(BenchJob *j, const char *arg, const Config *cfg, const QaStore *st, Err *e)
 {
     QaEvalSet *set = &j->sets[BENCH_GOLDEN];
@@ -57,7 +67,8 @@ static int load_golden(BenchJob *j, const char *arg, const Config *cfg, const Qa
         return -1;
     for (size_t i = 0; st && i < st->n; i++) {
         const QaRecord *r = &st->r[i];
-        if (r->golden && !r->deleted && r->status != QA_REJECTED && qa_eval_append(set, r->question, r->answer, e))
+        if (r->golden && !r->deleted && r->status != QA_REJECTED && !has_item(set, r->question, r->answer) &&
+            qa_eval_append(set, r->question, r->answer, e))
             return -1;
     }
     return add_items(j, BENCH_GOLDEN, e);

@@ -142,6 +142,7 @@ static const Key sft_keys[] = {
     {.name = "init_from", .kind = K_INIT, .off = S(init_from), .off2 = S(init_path)},
     {.name = "mask_prompt", .kind = K_BOOL, .off = S(mask_prompt)},
     {.name = "golden_weight", .kind = K_FLOAT, .off = S(golden_weight), .lo = 0, .hi = INFINITY},
+    {.name = "golden_repeat", .kind = K_INT, .off = S(golden_repeat), .lo = 1, .hi = 64},
     {.name = "augment", .kind = K_INT, .off = S(augment), .lo = 0, .hi = 64},
     {.name = "augment_drop", .kind = K_FLOAT, .off = S(augment_drop), .lo = 0, .hi = 1, .flags = LO_OPEN | HI_OPEN},
     {0},
@@ -190,6 +191,7 @@ static void stage_defaults(ConfigStage *s, int sft)
     s->mask_prompt = 1;
     s->group_by_length = sft;
     s->golden_weight = 1.0f;
+    s->golden_repeat = 1;
     s->augment_drop = 0.3f;
     s->eval_every = 50;
     s->save_every = 100;

@@ -82,7 +82,8 @@ typedef struct ConfigStage {
     ConfigInit init_from;   /* sft only; cpt always starts from BASE */
     char *init_path;        /* with CONFIG_INIT_PATH, resolved; else NULL */
     int mask_prompt;        /* sft only: loss on answers only */
-    float golden_weight;    /* sft only: >= 0, loss weight of data.golden */
+    float golden_weight;    /* sft only: >= 0, loss weight of Golden Data */
+    int golden_repeat;      /* sft only: >= 1, times Golden Data is in each epoch */
     int augment;            /* sft only: copies of each pair with question words dropped (augment.h) */
     float augment_drop;     /* sft only: each word's chance of being dropped */
     int eval_every;         /* >= 0 steps; 0 = only at the end */

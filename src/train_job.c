@@ -53,10 +53,26 @@ static char *dup_or_null(const char *s, int *oom)
     return d;
 }
 
-/* A QA store (qa_store.h) trains on its approved pairs, golden ones with
- * golden_weight: each kind is exported to a temporary SFT file and loaded
- * from there, so the store goes through the same loader as any JSONL. */
-static int load_store(TrainJob *j, const char *path, const SftOptions *o, float golden_weight, Err *e)
+/* Golden Data from path: golden_repeat times, each weighing golden_weight.
+ * Repeats, not only weight, are what makes it learned: AdamW's step is
+ * about as long whatever the loss's scale, so a heavier example moves the
+ * weights once per epoch, where a repeated one moves them again. */
+static int load_golden(TrainJob *j, const char *path, const SftOptions *o, const ConfigStage *st, Err *e)
+{
+    SftOptions go = *o;
+    go.weight = st->golden_weight;
+    go.golden = 1;
+    int rc = 0;
+    for (int r = 0; rc == 0 && r < st->golden_repeat; r++)
+        rc = dataset_load_sft(&j->train, path, j->tok, &go, e);
+    return rc;
+}
+
+/* A QA store (qa_store.h) trains on its approved pairs, golden ones as
+ * load_golden does: each kind is exported to a temporary SFT file and
+ * loaded from there, so the store goes through the same loader as any
+ * JSONL. */
+static int load_store(TrainJob *j, const char *path, const SftOptions *o, const ConfigStage *st, Err *e)
 {
     /* a snapshot: the workbench may hold the store open while it trains */
     QaStore s;
@@ -75,12 +91,8 @@ static int load_store(TrainJob *j, const char *path, const SftOptions *o, float 
     for (int golden = 0; rc == 0 && golden < 2; golden++) {
         size_t n = 0;
         rc = qa_store_export_sft(&s, tmp, golden ? QA_EXPORT_GOLDEN : QA_EXPORT_PLAIN, &n, e);
-        if (rc == 0 && n) {
-            SftOptions go = *o;
-            go.weight = golden ? golden_weight : o->weight;
-            go.golden = golden;
-            rc = dataset_load_sft(&j->train, tmp, j->tok, &go, e);
-        }
+        if (rc == 0 && n)
+            rc = golden ? load_golden(j, tmp, o, st, e) : dataset_load_sft(&j->train, tmp, j->tok, o, e);
         total += n;
         unlink(tmp);
     }
@@ -165,17 +177,13 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
     int rc = 0;
     if (sft) {
         for (size_t i = 0; rc == 0 && i < n_paths; i++)
-            rc = qa_store_sniff(paths[i]) ? load_store(j, paths[i], &so, st->golden_weight, e)
+            rc = qa_store_sniff(paths[i]) ? load_store(j, paths[i], &so, st, e)
                                           : dataset_load_sft(&j->train, paths[i], j->tok, &so, e);
     } else {
         rc = dataset_load_cpt(&j->train, paths, n_paths, j->tok, &co, e);
     }
-    if (rc == 0 && sft && !a->n_data && cfg->golden && fs_exists(cfg->golden)) {
-        SftOptions go = so;
-        go.weight = st->golden_weight;
-        go.golden = 1;
-        rc = dataset_load_sft(&j->train, cfg->golden, j->tok, &go, e);
-    }
+    if (rc == 0 && sft && !a->n_data && cfg->golden && fs_exists(cfg->golden))
+        rc = load_golden(j, cfg->golden, &so, st, e);
     const char *vp = a->valid ? a->valid : st->valid;
     SftOptions vo = so;
     vo.augment = 0; /* validation measures the questions as asked */
@@ -204,6 +212,7 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
         d->valid_fraction = st->valid_fraction;
         if (sft) {
             d->golden_weight = st->golden_weight;
+            d->golden_repeat = st->golden_repeat;
             d->augment = st->augment;
             d->augment_drop = st->augment_drop;
             d->mask_prompt = st->mask_prompt;
@@ -302,7 +311,8 @@ int train_job_prepare(TrainJob *j, const Config *cfg, const TrainJobArgs *a, Tra
     jlog(j, 0, "%s on %zu examples (%ld tokens, %ld targets), %zu held out; %s", j->stage, d->n_train, d->n_tokens,
          d->n_targets, d->n_valid, j->opts.full ? "full training" : "LoRA");
     if (d->n_golden)
-        jlog(j, 0, "%zu of them are Golden Data (loss weight %g), never held out", d->n_golden, st->golden_weight);
+        jlog(j, 0, "%zu of them are Golden Data (%d time%s each, loss weight %g), never held out", d->n_golden,
+             st->golden_repeat, st->golden_repeat == 1 ? "" : "s", st->golden_weight);
     if (d->n_copies)
         jlog(j, 0, "%zu of them are augmented copies (train.sft.augment %d)", d->n_copies, st->augment);
     if (pick_run_dir(j, cfg, a, e) != 0)

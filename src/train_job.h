@@ -4,8 +4,9 @@
  * the same way: train_job_prepare reads the stage's section of the Config
  * with the caller's overrides on top (the command line's flags), loads the
  * base model and tokenizer, the training data (a QA store trains on its
- * approved pairs, golden ones weighted train.sft.golden_weight; data.golden
- * joins SFT unless the data was overridden), the validation data (a file,
+ * approved pairs, golden ones weighted train.sft.golden_weight and repeated
+ * golden_repeat times; data.golden joins SFT the same way unless the data
+ * was overridden), the validation data (a file,
  * or a split of valid_fraction), and picks the run folder (a new
  * RUNS/STAGE-YYYYmmdd-HHMMSS, the given one, or with resume the newest of
  * the stage with a checkpoint).  The caller can then show job.opts and
@@ -65,6 +66,7 @@ typedef struct TrainJobData {
     int valid_split;                /* 1: held out from the data (valid_fraction), 0: a file or none */
     float valid_fraction;
     float golden_weight;            /* sft: loss weight of Golden Data */
+    int golden_repeat;              /* sft: times it is in each epoch */
     int augment;                    /* sft: augmented copies per pair */
     float augment_drop;
     int mask_prompt;                /* sft: loss on answers only */

@@ -65,7 +65,8 @@ static int load_cfg(Config *c, const char *yaml_text)
     return rc;
 }
 
-/* A store with two golden pairs, one of them rejected. */
+/* A store with three golden pairs: one rejected, one data.golden's own
+ * (a curator marked it in both: it is asked once). */
 static void make_store(void)
 {
     Err e;
@@ -76,6 +77,8 @@ static void make_store(void)
     CHECK(qa_add(&s, "Is this rejected?", "Yes.", NULL, &e) == 2);
     CHECK(qa_set_golden(&s, 1, 1, &e) == 0 && qa_set_status(&s, 1, QA_APPROVED, &e) == 0);
     CHECK(qa_set_golden(&s, 2, 1, &e) == 0 && qa_set_status(&s, 2, QA_REJECTED, &e) == 0);
+    CHECK(qa_add(&s, "What is CLaRa?", "A retrieval framework.", NULL, &e) == 3);
+    CHECK(qa_set_golden(&s, 3, 1, &e) == 0 && qa_set_status(&s, 3, QA_APPROVED, &e) == 0);
     CHECKF(qa_store_compact(&s, &e) == 0, "%s", e.msg);   /* PATH itself, so it sniffs as a store */
     qa_store_close(&s);
     free(p);
@@ -213,14 +216,14 @@ static void test_taught(const char *yaml)
     QaStore s;
     char *p = in_tmp("qa.jsonl");
     CHECKF(qa_store_open(&s, p, &e) == 0, "%s", e.msg);
-    for (int i = 3; i <= 14; i++) {     /* #3-#12 approved, #13 pending, #14 approved but deleted */
+    for (int i = 4; i <= 15; i++) {     /* #4-#13 approved, #14 pending, #15 approved but deleted */
         char q[16];
         snprintf(q, sizeof q, "Q%d", i);
         CHECK(qa_add(&s, q, "A.", NULL, &e) == i);
-        if (i != 13)
+        if (i != 14)
             CHECK(qa_set_status(&s, i, QA_APPROVED, &e) == 0);
     }
-    CHECK(qa_delete(&s, 14, 1, &e) == 0);
+    CHECK(qa_delete(&s, 15, 1, &e) == 0);
     CHECKF(qa_store_compact(&s, &e) == 0, "%s", e.msg);
     qa_store_close(&s);
     free(p);
@@ -249,8 +252,8 @@ static void test_taught(const char *yaml)
                 CHECK(i == first + n - 1);          /* together, after the others */
             }
         CHECKF(n == want[t], "taught %d: %d pairs, want %d", asks[t], n, want[t]);
-        if (asks[t] == 4 && n == 4) {           /* ids 3-12: every 10/4th from the first */
-            const char *picked[4] = {"Q3", "Q5", "Q8", "Q10"};
+        if (asks[t] == 4 && n == 4) {           /* ids 4-13: every 10/4th from the first */
+            const char *picked[4] = {"Q4", "Q6", "Q9", "Q11"};
             int same = 0;
             for (int k = 0; k < 4; k++)
                 same += strcmp(j.items[first + k].question, picked[k]) == 0 && strcmp(j.items[first + k].reference, "A.") == 0;

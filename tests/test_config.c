@@ -54,7 +54,7 @@ static void check_stage_defaults(const ConfigStage *s, int sft)
     CHECK(s->lora.rank == 8 && s->lora.alpha == 16.0f && s->lora.dropout == 0.05f);
     CHECK(s->lora.targets == LORA_ALL_TARGETS && s->lora.targets == 0x7f && s->lora.rslora == 0);
     CHECK(s->init_from == (sft ? CONFIG_INIT_CPT : CONFIG_INIT_BASE) && s->init_path == NULL);
-    CHECK(s->mask_prompt == 1 && s->golden_weight == 1.0f && s->eval_every == 50 && s->save_every == 100);
+    CHECK(s->mask_prompt == 1 && s->golden_weight == 1.0f && s->golden_repeat == 1 && s->eval_every == 50 && s->save_every == 100);
     CHECK(s->patience == 0 && s->min_delta == 0.0f && s->seed == 0 && s->threads == 0);
 }
 
@@ -223,6 +223,7 @@ static void test_train(void)
                "    init_from: /abs/adapter\n"
                "    mask_prompt: false\n"
                "    golden_weight: 2.5\n"
+               "    golden_repeat: 3\n"
                "    augment: 3\n"
                "    augment_drop: 0.25\n"
                "    lora: {targets: [gate, up]}\n"
@@ -249,7 +250,7 @@ static void test_train(void)
     /* sft: its own keys; the rest defaults, seed and threads inherited. */
     CHECK(q->n_data == 1 && streq(q->data[0], "golden-only.jsonl") && streq(q->output, "adapters/sft"));
     CHECK(q->init_from == CONFIG_INIT_PATH && streq(q->init_path, "/abs/adapter"));
-    CHECK(q->mask_prompt == 0 && q->golden_weight == 2.5f && q->augment == 3 && q->augment_drop == 0.25f);
+    CHECK(q->mask_prompt == 0 && q->golden_weight == 2.5f && q->golden_repeat == 3 && q->augment == 3 && q->augment_drop == 0.25f);
     CHECK(p->augment == 0 && p->augment_drop == 0.3f);
     CHECK(q->lora.targets == ((1u << LORA_GATE) | (1u << LORA_UP)) && q->lora.rank == 8);
     CHECK(q->seed == 99 && q->threads == 6 && q->epochs == 1 && q->lr == 2e-4f);
@@ -358,6 +359,8 @@ static void test_train_errors(void)
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    augment_drop: 1\n",
                  "t.yaml:3:19: train.sft.augment_drop: must be in (0, 1), got 1");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    augment: 65\n", "t.yaml:3:14: train.sft.augment: must be in [0, 64], got 65");
+    EXPECT_ERROR("t.yaml", "train:\n  sft:\n    golden_repeat: 0\n",
+                 "t.yaml:3:20: train.sft.golden_repeat: must be in [1, 64], got 0");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    golden_weight: -1\n",
                  "t.yaml:3:20: train.sft.golden_weight: must be >= 0, got -1");
     EXPECT_ERROR("t.yaml", "train:\n  sft:\n    eval_every: -5\n", "t.yaml:3:17: train.sft.eval_every: must be >= 0, got -5");

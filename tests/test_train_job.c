@@ -102,7 +102,8 @@ static void test_prepare_counts(const char *yaml_head)
 {
     char yaml[2048];
     snprintf(yaml, sizeof yaml,
-             "%strain:\n  runs: myruns\n  sft:\n    valid_fraction: 0\n    golden_weight: 4\n    lr: 0.003\n"
+             "%strain:\n  runs: myruns\n  sft:\n    valid_fraction: 0\n    golden_weight: 4\n    golden_repeat: 2\n"
+             "    lr: 0.003\n"
              "    batch: 3\n    seq_len: 96\n    output: out-sft\n",
              yaml_head);
     Config cfg;
@@ -128,16 +129,17 @@ static void test_prepare_counts(const char *yaml_head)
            j.opts.output ? j.opts.output : "(null)");
     CHECKF(j.opts.run_dir && strstr(j.opts.run_dir, "/myruns/sft-"), "%s", j.opts.run_dir ? j.opts.run_dir : "");
     CHECK(!fs_exists(j.opts.run_dir));      /* prepare does not create the run */
-    /* 3 approved pairs (1 golden) and 2 data.golden lines */
+    /* 3 approved pairs (1 golden) and 2 data.golden lines, Golden Data twice */
     const TrainJobData *d = &j.data;
-    CHECKF(d->n_store_pairs == 3 && d->n_train == 5 && d->n_valid == 0 && d->n_copies == 0, "%zu %zu %zu %zu",
+    CHECKF(d->n_store_pairs == 3 && d->n_train == 8 && d->n_valid == 0 && d->n_copies == 0, "%zu %zu %zu %zu",
            d->n_store_pairs, d->n_train, d->n_valid, d->n_copies);
-    CHECKF(d->n_golden == 3 && count_weight(&j.train, 4.0f) == 3, "golden %zu, weighted %zu", d->n_golden,
+    CHECKF(d->n_golden == 6 && count_weight(&j.train, 4.0f) == 6, "golden %zu, weighted %zu", d->n_golden,
            count_weight(&j.train, 4.0f));
     CHECK(d->n_tokens == j.train.n_tokens && d->n_targets == j.train.n_targets && d->n_tokens > 0);
-    CHECK(d->golden_weight == 4.0f && d->mask_prompt == 1 && !d->valid_split);
+    CHECK(d->golden_weight == 4.0f && d->golden_repeat == 2 && d->mask_prompt == 1 && !d->valid_split);
     CHECKF(log.warnings == 0 && strstr(log.text, "qa.jsonl: 3 approved pairs\n") &&
-               strstr(log.text, "sft on 5 examples ("),
+               strstr(log.text, "sft on 8 examples (") &&
+               strstr(log.text, "6 of them are Golden Data (2 times each, loss weight 4), never held out\n"),
            "%s", log.text);
     train_job_free(&j);
 }
@@ -182,7 +184,7 @@ static void test_prepare_split(const char *yaml_head)
     char want[128];
     snprintf(want, sizeof want, "%zu of them are augmented copies (train.sft.augment 2)\n", d->n_copies);
     CHECKF(strstr(log.text, want) && strstr(log.text, ", 1 held out; LoRA\n") &&
-               strstr(log.text, " of them are Golden Data (loss weight 2.5), never held out\n"),
+               strstr(log.text, " of them are Golden Data (1 time each, loss weight 2.5), never held out\n"),
            "%s", log.text);
     train_job_free(&j);
 }

@@ -343,8 +343,8 @@ static void draw_settings(Train *t, Workbench *wb, int y, int x, int w)
         snprintf(lora, sizeof lora, ", rank %d alpha %g", s->lora.rank, (double)s->lora.alpha);
     ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%s%s", sched, lora);
     if (t->stage)
-        ui_printf(stdscr, y + 2, x, w, UI_NORMAL, "golden weight %g, augment %d, answers only %s, from %s",
-                  (double)s->golden_weight, s->augment, s->mask_prompt ? "yes" : "no",
+        ui_printf(stdscr, y + 2, x, w, UI_NORMAL, "golden weight %g x %d, augment %d, answers only %s, from %s",
+                  (double)s->golden_weight, s->golden_repeat, s->augment, s->mask_prompt ? "yes" : "no",
                   s->init_from == CONFIG_INIT_CPT ? "the CPT adapter" : "a new adapter");
     else
         ui_printf(stdscr, y + 2, x, w, UI_NORMAL, "validation %s", s->valid ? s->valid : s->valid_fraction > 0 ? "split off the data" : "none");
