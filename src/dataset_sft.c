@@ -93,8 +93,7 @@ static int add_conversation(Dataset *d, Work *w, const ChatMessage *msgs, size_t
             targets += w->mask[i];
         if (targets == 0)
             d->n_dropped += !copy;
-        else if ((rc = dataset_push(d, w->ids.v, w->mask, (int)n, o->weight, e)) == 0)
-        {
+        else if ((rc = dataset_push(d, w->ids.v, w->mask, (int)n, o->weight, e)) == 0) {
             d->ex[d->n - 1].copy = (uint8_t)copy;
             d->ex[d->n - 1].golden = o->golden != 0;
         }

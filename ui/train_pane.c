@@ -342,10 +342,14 @@ static void draw_settings(Train *t, Workbench *wb, int y, int x, int w)
     if (!s->full && !(t->stage && s->init_from == CONFIG_INIT_CPT))
         snprintf(lora, sizeof lora, ", rank %d alpha %g", s->lora.rank, (double)s->lora.alpha);
     ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%s%s", sched, lora);
+    const char *from = "a new adapter";
+    if (s->init_from == CONFIG_INIT_CPT)
+        from = "the CPT adapter";
+    else if (s->init_from == CONFIG_INIT_PATH && s->init_path)
+        from = s->init_path;
     if (t->stage)
         ui_printf(stdscr, y + 2, x, w, UI_NORMAL, "golden weight %g x %d, augment %d, answers only %s, from %s",
-                  (double)s->golden_weight, s->golden_repeat, s->augment, s->mask_prompt ? "yes" : "no",
-                  s->init_from == CONFIG_INIT_CPT ? "the CPT adapter" : "a new adapter");
+                  (double)s->golden_weight, s->golden_repeat, s->augment, s->mask_prompt ? "yes" : "no", from);
     else
         ui_printf(stdscr, y + 2, x, w, UI_NORMAL, "validation %s", s->valid ? s->valid : s->valid_fraction > 0 ? "split off the data" : "none");
     if (t->have_data)
