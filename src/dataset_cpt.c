@@ -11,7 +11,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "jsonl.h"
 #include "textdocs.h"
@@ -40,8 +39,7 @@ static int on_doc(void *ctx, const char *text, size_t len, long line, Err *e)
  * line that does not parse is left for the text reader to report. */
 static int is_chat_file(const char *path, const TextFile *f)
 {
-    size_t n = strlen(path);
-    if (n < 6 || strcasecmp(path + n - 6, ".jsonl") != 0)
+    if (!textdocs_is_jsonl(path))
         return 0;
     Jsonl j;
     jsonl_init(&j, path, f);

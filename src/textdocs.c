@@ -19,6 +19,8 @@ static int is_doc(const char *name)
     return name[0] != '.' && (has_ext(name, ".txt") || has_ext(name, ".md") || has_ext(name, ".jsonl"));
 }
 
+int textdocs_is_jsonl(const char *path) { return has_ext(path, ".jsonl"); }
+
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
 /* Takes ownership of p (NULL = out of memory). */
@@ -71,7 +73,7 @@ void textdocs_list_free(char **files, size_t n)
 
 int textdocs_each(const char *path, const TextFile *f, int strict, TextDocFn fn, void *ctx, Err *e)
 {
-    if (!has_ext(path, ".jsonl"))
+    if (!textdocs_is_jsonl(path))
         return fn(ctx, f->text, f->len, 0, e) < 0 ? err_prefix(e, "%s", path) : 0;
     Jsonl j;
     jsonl_init(&j, path, f);

@@ -25,6 +25,10 @@ void textdocs_list_free(char **files, size_t n);
  * error it returns gets "PATH" or "PATH:LINE" put in front. */
 typedef int (*TextDocFn)(void *ctx, const char *text, size_t len, long line, Err *e);
 
+/* Whether the file path is read as JSONL: its name ends in .jsonl (any
+ * letter case); any other file is one document. */
+int textdocs_is_jsonl(const char *path);
+
 /* The documents of the file path, already read into f. */
 int textdocs_each(const char *path, const TextFile *f, int strict, TextDocFn fn, void *ctx, Err *e);
 

@@ -199,10 +199,10 @@ static int load_data(TrainJob *j, const Config *cfg, const ConfigStage *st, cons
     if (rc == 0) {
         TrainJobData *d = &j->data;
         d->n_train = j->train.n;
-        for (size_t i = 0; i < j->train.n; i++)
+        for (size_t i = 0; i < j->train.n; i++) {
             d->n_copies += j->train.ex[i].copy;
-        for (size_t i = 0; i < j->train.n; i++)
             d->n_golden += j->train.ex[i].golden;
+        }
         d->n_valid = j->valid.n;
         d->n_tokens = j->train.n_tokens;
         d->n_targets = j->train.n_targets;
