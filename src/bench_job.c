@@ -285,6 +285,14 @@ int bench_job_run(BenchJob *j, BenchProgress progress, void *ctx, Err *e)
 
 int bench_percent(int k, int n) { return n > 0 ? (200 * k + n) / (2 * n) : 0; }
 
+void bench_score_cell(char *buf, size_t n_buf, int k, int n)
+{
+    if (n > 0)
+        snprintf(buf, n_buf, "%d/%d %d%%", k, n, bench_percent(k, n));
+    else
+        snprintf(buf, n_buf, "-");
+}
+
 char *bench_job_markdown(const BenchJob *j)
 {
     if (!j->ran)

@@ -90,6 +90,10 @@ int bench_job_run(BenchJob *j, BenchProgress progress, void *ctx, Err *e);
  * 37/40 reads 93% on all three. */
 int bench_percent(int k, int n);
 
+/* "k/n P%" into buf (size n_buf), or "-" when there were none to ask: a
+ * score cell of the terminal table and of the Bench pane. */
+void bench_score_cell(char *buf, size_t n_buf, int k, int n);
+
 /* The reports of a finished run, malloc'd; NULL before a run or when out
  * of memory.  Markdown: the summary table per stage, then Correct / Wrong
  * per question and stage.  JSON: the model, each stage's summary and

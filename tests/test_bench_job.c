@@ -357,6 +357,13 @@ static void test_percent(void)
     CHECK(bench_percent(37, 40) == 93 && bench_percent(1, 8) == 13 && bench_percent(1, 3) == 33);
     CHECK(bench_percent(2, 3) == 67 && bench_percent(127, 134) == 95 && bench_percent(117, 134) == 87);
     CHECK(bench_percent(0, 46) == 0 && bench_percent(46, 46) == 100 && bench_percent(0, 0) == 0);
+    char c[32], small[6];
+    bench_score_cell(c, sizeof c, 37, 40);
+    CHECK(strcmp(c, "37/40 93%") == 0);
+    bench_score_cell(c, sizeof c, 0, 0); /* nothing asked: not "0/0 0%" */
+    CHECK(strcmp(c, "-") == 0);
+    bench_score_cell(small, sizeof small, 127, 134);
+    CHECK(strcmp(small, "127/1") == 0);
 }
 
 int main(void)

@@ -247,11 +247,6 @@ static void draw_progress(Bench *b, int y, int x, int w)
 }
 
 /* "27/40 68%", or "-" for a kind this run does not ask. */
-static void score_cell(char cell[32], int k, int n)
-{
-    snprintf(cell, 32, n ? "%d/%d %d%%" : "-", k, n, bench_percent(k, n));
-}
-
 static void draw_summary(Bench *b, int y, int x, int w)
 {
     ui_printf(stdscr, y, x, w, UI_TITLE, "%-7s %-12s %6s %7s  %-10s %-10s %-10s %8s", "stage", "accuracy", "F1",
@@ -260,10 +255,10 @@ static void draw_summary(Bench *b, int y, int x, int w)
         BenchSummary m;
         partial_sum(b, s, &m);
         char acc[32], taught[32], gold[32], probe[32], dec[32] = "-";
-        snprintf(acc, sizeof acc, "%d/%d %d%%", m.correct, m.n, bench_percent(m.correct, m.n));
-        score_cell(taught, m.taught_correct, m.n_taught);
-        score_cell(gold, m.golden_correct, m.n_golden);
-        score_cell(probe, m.probe_correct, m.n_probe);
+        bench_score_cell(acc, sizeof acc, m.correct, m.n);
+        bench_score_cell(taught, sizeof taught, m.taught_correct, m.n_taught);
+        bench_score_cell(gold, sizeof gold, m.golden_correct, m.n_golden);
+        bench_score_cell(probe, sizeof probe, m.probe_correct, m.n_probe);
         if (b->complete)
             snprintf(dec, sizeof dec, "%.0f", m.decode_tps);
         ui_printf(stdscr, y + 1 + s, x, w, s == b->col ? UI_ACCENT : UI_NORMAL, "%-7s %-12s %6.3f %7.3f  %-10s %-10s %-10s %8s",

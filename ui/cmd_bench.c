@@ -48,8 +48,6 @@ static int progress(void *ctx, int done, int total, const BenchAnswer *row)
 }
 
 /* "27/40 68%" into a 32-byte cell. */
-static void score_cell(char cell[32], int k, int n) { snprintf(cell, 32, "%d/%d %d%%", k, n, bench_percent(k, n)); }
-
 /* The table: a row per question, a column per stage, then the summary. */
 static void print_table(const BenchJob *j)
 {
@@ -74,10 +72,10 @@ static void print_table(const BenchJob *j)
            "golden", "probe", "decode/s", "prefill/s");
     for (int s = 0; s < ns; s++) {
         char acc[32], tg[32], gd[32], pr[32];
-        score_cell(acc, sum[s].correct, sum[s].n);
-        score_cell(tg, sum[s].taught_correct, sum[s].n_taught);
-        score_cell(gd, sum[s].golden_correct, sum[s].n_golden);
-        score_cell(pr, sum[s].probe_correct, sum[s].n_probe);
+        bench_score_cell(acc, sizeof acc, sum[s].correct, sum[s].n);
+        bench_score_cell(tg, sizeof tg, sum[s].taught_correct, sum[s].n_taught);
+        bench_score_cell(gd, sizeof gd, sum[s].golden_correct, sum[s].n_golden);
+        bench_score_cell(pr, sizeof pr, sum[s].probe_correct, sum[s].n_probe);
         printf("%-12s %-14s %-7.3f %-8.3f %-14s %-14s %-14s %-10.1f %-10.1f\n", st[s].name, acc, sum[s].f1,
                sum[s].rouge_l, tg, gd, pr, sum[s].decode_tps, sum[s].prefill_tps);
     }

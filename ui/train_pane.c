@@ -339,7 +339,9 @@ static void draw_settings(Train *t, Workbench *wb, int y, int x, int w)
              (double)s->lr, s->warmup, decay, s->batch, s->grad_accum, s->seq_len, s->steps ? "steps" : "epochs",
              s->steps ? s->steps : s->epochs);
     char lora[96] = "";
-    if (!s->full && !(t->stage && s->init_from == CONFIG_INIT_CPT))
+    /* A continued adapter keeps its own rank and alpha, not the config's. */
+    int continued = t->stage && (s->init_from == CONFIG_INIT_CPT || s->init_from == CONFIG_INIT_PATH);
+    if (!s->full && !continued)
         snprintf(lora, sizeof lora, ", rank %d alpha %g", s->lora.rank, (double)s->lora.alpha);
     ui_printf(stdscr, y + 1, x, w, UI_NORMAL, "%s%s", sched, lora);
     const char *from = "a new adapter";
