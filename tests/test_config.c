@@ -119,8 +119,9 @@ static void test_example(void)
     CHECK(streq(c.train.runs_dir, "runs"));
     CHECK(cpt->n_data == 2 && streq(cpt->data[0], "data/corpus") &&
           streq(cpt->data[1], "data/replay_chat.jsonl") && streq(cpt->output, "adapters/cpt"));
-    CHECK(sft->n_data == 3 && streq(sft->data[0], "data/qa.jsonl") && streq(sft->data[1], "data/qa.jsonl") &&
-          streq(sft->data[2], "data/replay.jsonl") && streq(sft->output, "adapters/sft"));
+    CHECK(sft->n_data == 4 && streq(sft->data[0], "data/qa.jsonl") && streq(sft->data[1], "data/qa.jsonl") &&
+          streq(sft->data[2], "data/qa_paraphrase.jsonl") && streq(sft->data[3], "data/replay.jsonl") &&
+          streq(sft->output, "adapters/sft"));
     CHECK(cpt->seq_len == 256 && cpt->batch == 4 && cpt->epochs == 30 && cpt->lr == 3e-4f);
     CHECK(cpt->lora.rank == 16 && cpt->lora.alpha == 32.0f && cpt->lora.targets == LORA_ALL_TARGETS);
     CHECK(sft->init_from == CONFIG_INIT_CPT && sft->epochs == 6 && sft->lr == 2e-3f && sft->mask_prompt == 1 &&

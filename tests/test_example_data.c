@@ -430,9 +430,21 @@ static void check_flaws(const Rows *qa)
     for (int l = 0; l <= MAX_ROWS; l++) free(kind_of[l]);
 }
 
+/* Pairs written to be good: from a chunk, no flaw, a whole answer. */
+static void check_good_pairs(const Rows *rs, const char *path)
+{
+    for (int i = 0; i < rs->n; i++) {
+        const Row *r = &rs->r[i];
+        size_t al = strlen(r->a);
+        CHECKF(r->source && chunk_exists(r->source), "%s:%d: source is not a chunk", path, i + 1);
+        CHECKF(!has_placeholder(r->q) && !has_placeholder(r->a) && !has_loop(r->a), "%s:%d: a flaw", path, i + 1);
+        CHECKF(al && strchr(".?!)", r->a[al - 1]), "%s:%d: an answer ends a sentence", path, i + 1);
+    }
+}
+
 int main(void)
 {
-    static Rows qa, more, golden, eval, probe, recall;
+    static Rows qa, more, para, golden, eval, probe, recall;
     check_corpus();
 
     load(&qa, DATA "qa_source.jsonl", "question", "answer", 0);
@@ -442,18 +454,17 @@ int main(void)
                i + 1, qa.r[i].source ? qa.r[i].source : "(none)");
     check_flaws(&qa);
 
-    /* qa_more.jsonl: more ways to ask the same facts, all good pairs. */
+    /* qa_more.jsonl and qa_paraphrase.jsonl: more ways to ask the same
+     * facts, all good pairs, none a copy of an earlier file's question. */
     load(&more, DATA "qa_more.jsonl", "question", "answer", 0);
     CHECKF(more.n >= 150, "qa_more.jsonl: %d pairs (want >= 150)", more.n);
-    for (int i = 0; i < more.n; i++) {
-        const Row *r = &more.r[i];
-        size_t al = strlen(r->a);
-        CHECKF(r->source && chunk_exists(r->source), "qa_more.jsonl:%d: source is not a chunk", i + 1);
-        CHECKF(!has_placeholder(r->q) && !has_placeholder(r->a) && !has_loop(r->a), "qa_more.jsonl:%d: a flaw",
-               i + 1);
-        CHECKF(al && strchr(".?!)", r->a[al - 1]), "qa_more.jsonl:%d: an answer ends a sentence", i + 1);
-    }
+    check_good_pairs(&more, "qa_more.jsonl");
     check_no_leak(&more, "qa_more.jsonl", &qa, "qa_source.jsonl", NEAR_DUP);
+    load(&para, DATA "qa_paraphrase.jsonl", "question", "answer", 0);
+    CHECKF(para.n >= 200, "qa_paraphrase.jsonl: %d pairs (want >= 200)", para.n);
+    check_good_pairs(&para, "qa_paraphrase.jsonl");
+    check_no_leak(&para, "qa_paraphrase.jsonl", &qa, "qa_source.jsonl", NEAR_DUP);
+    check_no_leak(&para, "qa_paraphrase.jsonl", &more, "qa_more.jsonl", NEAR_DUP);
 
     load(&golden, DATA "golden.jsonl", "question", "answer", 0);
     CHECKF(golden.n >= 13, "golden.jsonl: %d pairs (want >= 13)", golden.n);
@@ -471,6 +482,7 @@ int main(void)
     check_no_leak(&eval, "eval.jsonl", &qa, "qa_source.jsonl", NEAR_DUP);
     check_no_leak(&eval, "eval.jsonl", &golden, "golden.jsonl", NEAR_DUP);
     check_no_leak(&eval, "eval.jsonl", &more, "qa_more.jsonl", NEAR_DUP);
+    check_no_leak(&eval, "eval.jsonl", &para, "qa_paraphrase.jsonl", NEAR_DUP);
     int clara_def = 0, scp_def = 0;
     for (int i = 0; i < eval.n; i++) {
         clara_def |= contains_ci(eval.r[i].q, "clara") && contains_ci(eval.r[i].a, "continuous");
@@ -492,7 +504,7 @@ int main(void)
 
     check_replay(&recall);
 
-    rows_free(&qa), rows_free(&more), rows_free(&golden), rows_free(&eval), rows_free(&probe), rows_free(&recall);
+    rows_free(&qa), rows_free(&more), rows_free(&para), rows_free(&golden), rows_free(&eval), rows_free(&probe), rows_free(&recall);
     free(corpus_text);
     TEST_MAIN_END();
 }
