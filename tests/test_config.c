@@ -125,7 +125,7 @@ static void test_example(void)
     CHECK(cpt->seq_len == 256 && cpt->batch == 4 && cpt->epochs == 30 && cpt->lr == 3e-4f);
     CHECK(cpt->lora.rank == 16 && cpt->lora.alpha == 32.0f && cpt->lora.targets == LORA_ALL_TARGETS);
     CHECK(sft->init_from == CONFIG_INIT_CPT && sft->epochs == 6 && sft->lr == 2e-3f && sft->mask_prompt == 1 &&
-          sft->golden_weight == 5.0f && sft->golden_repeat == 2 && sft->weight_decay == 0.1f);
+          sft->golden_weight == 5.0f && sft->golden_repeat == 2 && sft->weight_decay == 0.3f);
     CHECKF(c.n_warnings == 0, "%s", c.n_warnings ? c.warnings[0] : "");
     config_free(&c);
 }
