@@ -54,9 +54,10 @@ static int is_chat_file(const char *path, const TextFile *f)
 
 /* A chat file's conversations, rendered and tokenized the way SFT does (one
  * reader of the record forms, so CPT and SFT cannot drift apart), each
- * appended to the stream as a document.  The SFT reader reads the file
- * again; the caller's read is the one that goes into the hash. */
-static int add_chat_file(TokIds *all, const char *path, const Tokenizer *tok, const CptOptions *o, Err *e)
+ * appended to the stream as a document.  f is the caller's read of path,
+ * the one that went into the hash: what is hashed is what is trained on. */
+static int add_chat_file(TokIds *all, const char *path, const TextFile *f, const Tokenizer *tok, const CptOptions *o,
+                         Err *e)
 {
     const SftOptions so = {.tmpl = o->tmpl,
                            .system = o->system,
@@ -65,7 +66,7 @@ static int add_chat_file(TokIds *all, const char *path, const Tokenizer *tok, co
                            .eos_id = o->eos_id,
                            .weight = 1.0f};
     Dataset conv = {0};
-    int rc = dataset_load_sft(&conv, path, tok, &so, e);
+    int rc = dataset_sft_add_text(&conv, f, path, tok, &so, e);
     for (size_t i = 0; rc == 0 && i < conv.n; i++) {
         const Example *x = &conv.ex[i];
         for (int t = 0; rc == 0 && t < x->n; t++)
@@ -86,7 +87,7 @@ static int read_doc_file(Dataset *d, TokIds *all, const char *path, const Tokeni
         return -1;
     int rc;
     if (is_chat_file(path, &f)) {
-        rc = add_chat_file(all, path, tok, o, e);
+        rc = add_chat_file(all, path, &f, tok, o, e);
     } else {
         DocCtx c = {all, tok, o->eos_id};
         rc = textdocs_each(path, &f, TEXTDOCS_STRICT, on_doc, &c, e);

@@ -134,24 +134,18 @@ static int add_record(Dataset *d, Work *w, const cJSON *obj, const char *path, l
     return rc;
 }
 
-int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const SftOptions *o, Err *e)
+int dataset_sft_add_text(Dataset *d, const TextFile *f, const char *path, const Tokenizer *tok, const SftOptions *o,
+                         Err *e)
 {
     if (dataset_check_args(tok, o->seq_len, o->eos_id, e) < 0)
         return -1;
-    DatasetMark m;
-    dataset_mark(d, &m);
-    TextFile f;
-    if (dataset_read_file(d, &f, path, e) < 0)
-        return dataset_rollback(d, &m);
+    const size_t n0 = d->n;
     Jsonl j;
-    jsonl_init(&j, path, &f);
+    jsonl_init(&j, path, f);
     Work w = {0};
     if (o->augment > 0) {
-        if (!(o->augment_drop > 0 && o->augment_drop < 1)) {
-            textfile_free(&f);
-            err_set(e, "%s: augment_drop must be in (0, 1), got %g", path, o->augment_drop);
-            return dataset_rollback(d, &m);
-        }
+        if (!(o->augment_drop > 0 && o->augment_drop < 1))
+            return err_set(e, "%s: augment_drop must be in (0, 1), got %g", path, o->augment_drop);
         /* the same copies on every load of the same files in the same order */
         rng_seed(&w.rng, o->augment_seed ^ (uint64_t)d->n_files * 0x9e3779b97f4a7c15ull);
         char tag[96];
@@ -169,11 +163,24 @@ int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const S
     }
     if (rc == 0 && j.n_records == 0)
         rc = err_set(e, "%s: no records (only blank lines)", path);
-    if (rc == 0 && d->n == m.n)
+    if (rc == 0 && d->n == n0)
         rc = err_set(e, "%s: no examples: every record's targets lie past seq_len %d (%ld dropped)", path,
                      o->seq_len, j.n_records);
     tokids_free(&w.ids);
     free(w.mask);
+    return rc < 0 ? -1 : 0;
+}
+
+int dataset_load_sft(Dataset *d, const char *path, const Tokenizer *tok, const SftOptions *o, Err *e)
+{
+    if (dataset_check_args(tok, o->seq_len, o->eos_id, e) < 0)
+        return -1;
+    DatasetMark m;
+    dataset_mark(d, &m);
+    TextFile f;
+    if (dataset_read_file(d, &f, path, e) < 0)
+        return dataset_rollback(d, &m);
+    int rc = dataset_sft_add_text(d, &f, path, tok, o, e);
     textfile_free(&f);
     if (rc < 0)
         return dataset_rollback(d, &m);
