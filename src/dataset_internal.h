@@ -22,8 +22,9 @@ int dataset_rollback(Dataset *d, const DatasetMark *m);
 /* Reads path into f, adding its bytes to d's hash (and counting the file). */
 int dataset_read_file(Dataset *d, TextFile *f, const char *path, Err *e);
 /* Adds the SFT examples of f, the text of path already read (and hashed)
- * by the caller, so that a file is read once however it is used; -1 on an
- * error, with the examples added so far left for the caller's rollback. */
+ * by the caller, so that a file is read once however it is used.  The
+ * caller has checked tok, seq_len and eos_id (dataset_check_args).  -1 on
+ * an error, with the examples added so far left for the caller's rollback. */
 int dataset_sft_add_text(Dataset *d, const TextFile *f, const char *path, const Tokenizer *tok, const SftOptions *o,
                          Err *e);
 /* Updates d->sha256 from the running hash. */

@@ -137,8 +137,6 @@ static int add_record(Dataset *d, Work *w, const cJSON *obj, const char *path, l
 int dataset_sft_add_text(Dataset *d, const TextFile *f, const char *path, const Tokenizer *tok, const SftOptions *o,
                          Err *e)
 {
-    if (dataset_check_args(tok, o->seq_len, o->eos_id, e) < 0)
-        return -1;
     const size_t n0 = d->n;
     Jsonl j;
     jsonl_init(&j, path, f);

@@ -246,7 +246,6 @@ static void draw_progress(Bench *b, int y, int x, int w)
     ui_put(stdscr, y, x + 2 + bw, w - bw - 2, label, UI_NORMAL);
 }
 
-/* "27/40 68%", or "-" for a kind this run does not ask. */
 static void draw_summary(Bench *b, int y, int x, int w)
 {
     ui_printf(stdscr, y, x, w, UI_TITLE, "%-7s %-12s %6s %7s  %-10s %-10s %-10s %8s", "stage", "accuracy", "F1",

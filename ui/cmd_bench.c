@@ -47,7 +47,6 @@ static int progress(void *ctx, int done, int total, const BenchAnswer *row)
     return 0;
 }
 
-/* "27/40 68%" into a 32-byte cell. */
 /* The table: a row per question, a column per stage, then the summary. */
 static void print_table(const BenchJob *j)
 {
