@@ -504,7 +504,8 @@ int main(void)
 
     check_replay(&recall);
 
-    rows_free(&qa), rows_free(&more), rows_free(&para), rows_free(&golden), rows_free(&eval), rows_free(&probe), rows_free(&recall);
+    rows_free(&qa), rows_free(&more), rows_free(&para), rows_free(&golden);
+    rows_free(&eval), rows_free(&probe), rows_free(&recall);
     free(corpus_text);
     TEST_MAIN_END();
 }
